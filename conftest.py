@@ -1,0 +1,128 @@
+"""Personas for every test (after Healthchecks' Alice/Bob/Charlie).
+
+The world: district 370481 with subdistrict A (370481001) and subdistrict B (370481002).
+A has community A1 (370481001001) with basic grids A-1 (…001) and A-2 (…002);
+B has community B1 (370481002001) with grid B-1 (…001). Grids are squares that tile
+their community.
+
+Personas: `admin`; `leader_a` and `dispatcher_a` of subdistrict A; `chief_a1` of community
+A1; `worker_a1` of grid A-1; `worker_b1` of grid B-1; `handler` of the 城管 department serving
+subdistrict A; `resident`; and the anonymous visitor (an unauthenticated client).
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from gezhi.accounts.models import Department, User
+from gezhi.accounts.roles import Role
+from gezhi.accounts.services import role_assign
+from gezhi.regions.models import GridKind, Level, PostKind, Region, StaffMember
+from gezhi.regions.services import grid_post_assign, region_create
+
+PASSWORD = "Gezhi-test-2026"
+
+
+def square(lon0: float, lat0: float, lon1: float, lat1: float) -> dict:
+    return {"type": "Polygon",
+            "coordinates": [[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]]}
+
+
+@dataclass
+class World:
+    district: Region
+    sub_a: Region
+    sub_b: Region
+    comm_a1: Region
+    comm_b1: Region
+    grid_a1: Region
+    grid_a2: Region
+    grid_b1: Region
+    department: Department
+    users: dict
+
+    def user(self, name: str) -> User:
+        return self.users[name]
+
+    def client(self, name: str | None) -> Client:
+        client = Client()
+        if name is not None:
+            client.force_login(self.users[name])
+        return client
+
+    def token(self, name: str) -> str:
+        client = Client()
+        response = client.post("/api/v1/auth/token",
+                               {"username": name, "password": PASSWORD},
+                               content_type="application/json")
+        assert response.status_code == 200, response.content
+        return response.json()["token"]
+
+    def api(self, name: str | None) -> Client:
+        """A client that speaks to the API with a bearer token (no token for anonymous)."""
+        if name is None:
+            return Client()
+        return Client(HTTP_AUTHORIZATION=f"Bearer {self.token(name)}")
+
+
+def make_user(username: str, display_name: str, role: str | None = None, **scope) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD,
+                                    display_name=display_name)
+    if role:
+        role_assign(user=user, role=role, **scope)
+    return user
+
+
+@pytest.fixture
+def world(db) -> World:
+    district = region_create(code="370481", name="滕州市", level=Level.DISTRICT,
+                             boundary=square(117.00, 35.00, 117.30, 35.20))
+    sub_a = region_create(code="370481001", name="北辛街道", level=Level.SUBDISTRICT,
+                          parent=district, boundary=square(117.10, 35.06, 117.14, 35.10))
+    sub_b = region_create(code="370481002", name="荆河街道", level=Level.SUBDISTRICT,
+                          parent=district, boundary=square(117.20, 35.06, 117.24, 35.10))
+    comm_a1 = region_create(code="370481001001", name="文化路社区", level=Level.COMMUNITY,
+                            parent=sub_a, boundary=square(117.10, 35.06, 117.14, 35.10))
+    comm_b1 = region_create(code="370481002001", name="荆河社区", level=Level.COMMUNITY,
+                            parent=sub_b, boundary=square(117.20, 35.06, 117.24, 35.10))
+    grid_a1 = region_create(code="370481001001001", name="文化路第一网格", level=Level.GRID,
+                            parent=comm_a1, grid_kind=GridKind.BASIC,
+                            description="善国盛景小区 1-12号楼",
+                            boundary=square(117.10, 35.06, 117.12, 35.10))
+    grid_a2 = region_create(code="370481001001002", name="文化路第二网格", level=Level.GRID,
+                            parent=comm_a1, grid_kind=GridKind.BASIC,
+                            description="文化路 100-200 号",
+                            boundary=square(117.12, 35.06, 117.14, 35.10))
+    grid_b1 = region_create(code="370481002001001", name="荆河第一网格", level=Level.GRID,
+                            parent=comm_b1, grid_kind=GridKind.BASIC,
+                            description="荆河花园小区",
+                            boundary=square(117.20, 35.06, 117.24, 35.10))
+    department = Department.objects.create(code="cg-370481001", name="北辛街道城管中队",
+                                           region=sub_a)
+    users = {
+        "admin": make_user("admin", "系统管理员", Role.ADMIN),
+        "leader_a": make_user("leader_a", "梁刚", Role.LEADER, region=sub_a),
+        "dispatcher_a": make_user("dispatcher_a", "王子娥", Role.DISPATCHER, region=sub_a),
+        "chief_a1": make_user("chief_a1", "刘合贵", Role.GRID_CHIEF, region=comm_a1),
+        "worker_a1": make_user("worker_a1", "樊荣", Role.GRID_WORKER, region=grid_a1),
+        "worker_b1": make_user("worker_b1", "孙丽", Role.GRID_WORKER, region=grid_b1),
+        "handler": make_user("handler", "黄金", Role.HANDLER, department=department),
+        "resident": make_user("resident", "李女士", Role.RESIDENT),
+    }
+    users["admin"].is_staff = True
+    users["admin"].is_superuser = True
+    users["admin"].save()
+    for grid, member_user in ((grid_a1, users["worker_a1"]), (grid_b1, users["worker_b1"])):
+        member = StaffMember.objects.create(name=member_user.display_name, title="专职网格员",
+                                            work_phone="0632-5512345", user=member_user)
+        grid_post_assign(grid=grid, kind=PostKind.FULL_TIME, member=member)
+    chief = StaffMember.objects.create(name="刘合贵", title="文化路社区党委书记",
+                                       work_phone="13806321234", user=users["chief_a1"])
+    for grid in (grid_a1, grid_a2):
+        grid_post_assign(grid=grid, kind=PostKind.CHIEF, member=chief)
+    hidden = StaffMember.objects.create(name="未公示人员", work_phone="13900000000",
+                                        published=False)
+    grid_post_assign(grid=grid_a2, kind=PostKind.PART_TIME, member=hidden)
+    return World(district, sub_a, sub_b, comm_a1, comm_b1, grid_a1, grid_a2, grid_b1,
+                 department, users)

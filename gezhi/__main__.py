@@ -1,0 +1,3 @@
+from gezhi.cli import main
+
+main()

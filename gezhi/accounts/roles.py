@@ -1,0 +1,46 @@
+"""Roles (DESIGN.md) and what each may do.
+
+A role assignment is (user, role, scope node); what a role may do is this one table.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("系统管理员")
+    LEADER = "leader", _("街道/社区领导")
+    DISPATCHER = "dispatcher", _("指挥中心调度员")
+    GRID_CHIEF = "grid_chief", _("网格长")
+    GRID_WORKER = "grid_worker", _("网格员")
+    HANDLER = "handler", _("职能部门处置人员")
+    PARTY_MEMBER = "party_member", _("党员/志愿者")
+    RESIDENT = "resident", _("居民")
+
+
+class Perm:
+    """Capabilities. A role holds a capability within the scope of its assignment."""
+
+    CONSOLE = "console.view"  # open the staff console, see regions and grids of the scope
+    STAFF_VIEW = "staff.view"  # see grid staff lists of the scope (published staff are public anyway)
+    REGION_EDIT = "regions.edit"  # edit regions, grid boundaries, grid posts
+    REGION_IMPORT = "regions.import"  # import / export grid boundaries
+    ACCOUNTS_MANAGE = "accounts.manage"  # accounts, role assignments, code tables (Django admin)
+
+
+ROLE_PERMS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_EDIT, Perm.REGION_IMPORT,
+                           Perm.ACCOUNTS_MANAGE}),
+    Role.LEADER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_IMPORT}),
+    Role.DISPATCHER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW}),
+    Role.GRID_CHIEF: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_EDIT}),
+    Role.GRID_WORKER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW}),
+    Role.HANDLER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW}),
+    Role.PARTY_MEMBER: frozenset(),
+    Role.RESIDENT: frozenset(),
+}
+
+# Roles whose assignment needs a region node, a department, or neither.
+REGION_ROLES = {Role.LEADER, Role.DISPATCHER, Role.GRID_CHIEF, Role.GRID_WORKER,
+                Role.PARTY_MEMBER}
+DEPARTMENT_ROLES = {Role.HANDLER}

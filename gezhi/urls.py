@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from django.views.static import serve as serve_media
+
+from gezhi.api import api
+
+admin.site.site_header = "格治 Gezhi"
+admin.site.site_title = "格治 Gezhi"
+
+urlpatterns = [
+    path("", include("gezhi.portal.urls")),
+    path("accounts/", include("gezhi.accounts.urls")),
+    path("console/", include("gezhi.dashboard.urls")),
+    path("console/regions/", include("gezhi.regions.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # Uploaded media (staff photos). Behind a reverse proxy, serve MEDIA_ROOT there instead.
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media,
+         {"document_root": settings.MEDIA_ROOT}),
+]
