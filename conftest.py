@@ -13,6 +13,7 @@ subdistrict A; `resident`; and the anonymous visitor (an unauthenticated client)
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.test import Client
 
 from gezhi.accounts.models import Department, User
@@ -22,6 +23,19 @@ from gezhi.regions.models import GridKind, Level, PostKind, Region, StaffMember
 from gezhi.regions.services import grid_post_assign, region_create
 
 PASSWORD = "Gezhi-test-2026"
+
+
+class QuickArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2 with tiny costs: production hashing is deliberately slow, tests need not be."""
+
+    time_cost = 1
+    memory_cost = 64
+    parallelism = 1
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["conftest.QuickArgon2PasswordHasher"]
 
 
 def square(lon0: float, lat0: float, lon1: float, lat1: float) -> dict:

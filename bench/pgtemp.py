@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -40,6 +42,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _run(cmd: list[str], log: Path | None = None) -> None:
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        output = done.stdout.decode(errors="replace")
+        if log is not None and log.exists():
+            output += log.read_text(errors="replace")
+        raise RuntimeError(f"{' '.join(cmd)} 失败(退出码 {done.returncode}):\n{output}")
+
+
 @contextlib.contextmanager
 def temporary_cluster(*, user: str = "bench", database: str = "bench",
                       settings: dict[str, str] | None = None) -> Iterator[str]:
@@ -53,29 +64,39 @@ def temporary_cluster(*, user: str = "bench", database: str = "bench",
     datadir = tmp / "data"
     port = _free_port()
     if as_root:
-        shutil.chown(tmp, "postgres", "postgres")
+        if subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
+            _run(["useradd", "--system", "--no-create-home", "postgres"])
+        shutil.chown(tmp, "postgres")
     started = False
+    # A SIGTERM (CI timeout, kill) should still stop the server and delete the directory.
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_DFL and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", user,
-                        "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", user,
+              "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])
         options = {"listen_addresses": "''", "unix_socket_directories": f"'{tmp}'",
                    "port": str(port), "fsync": "off", "synchronous_commit": "off",
                    "full_page_writes": "off"}
         options.update(settings or {})
         opts = " ".join(f"-c {k}={v}" for k, v in options.items())
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(datadir), "-o", opts,
-                        "-l", str(tmp / "server.log"), "-w", "start"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _run([*run_as, str(bindir / "pg_ctl"), "-D", str(datadir), "-o", opts,
+              "-l", str(tmp / "server.log"), "-w", "start"], log=tmp / "server.log")
         started = True
-        subprocess.run([*run_as, str(bindir / "createdb"), "-h", str(tmp), "-p", str(port),
-                        "-U", user, database], check=True, stderr=subprocess.PIPE)
+        _run([*run_as, str(bindir / "createdb"), "-h", str(tmp), "-p", str(port), "-U", user,
+              database])
         yield f"postgresql://{user}@/{database}?host={quote(str(tmp), safe='')}&port={port}"
     finally:
         if started:
             subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate",
                             "-w", "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(tmp, ignore_errors=True)
+        if signal.getsignal(signal.SIGTERM) is _exit_on_sigterm:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

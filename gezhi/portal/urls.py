@@ -1,3 +1,9 @@
+from django.urls import path
+
+from gezhi.portal import views
+
 app_name = "portal"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+]

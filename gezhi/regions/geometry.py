@@ -19,13 +19,37 @@ EARTH_RADIUS_M = 6371008.8
 POLYGON_TYPES = {"Polygon", "MultiPolygon"}
 
 
+def metres_per_degree(lat0: float) -> tuple[float, float]:
+    """Metres per degree of longitude and of latitude around latitude lat0."""
+    ky = math.radians(1) * EARTH_RADIUS_M
+    return ky * math.cos(math.radians(lat0)), ky
+
+
 def to_metres(geom, lat0: float | None = None):
-    """Project lon/lat to metres on a local equirectangular plane."""
+    """Project lon/lat to metres on a local equirectangular plane.
+
+    `geom` may be one geometry or an array of them (then give lat0, so that all share a plane).
+    """
     if lat0 is None:
         lat0 = geom.centroid.y if not geom.is_empty else 0.0
-    kx = math.radians(1) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
-    ky = math.radians(1) * EARTH_RADIUS_M
+    kx, ky = metres_per_degree(lat0)
     return shapely.transform(geom, lambda c: c * [kx, ky])
+
+
+def from_metres(geom, lat0: float):
+    """The inverse of to_metres(geom, lat0)."""
+    kx, ky = metres_per_degree(lat0)
+    return shapely.transform(geom, lambda c: c / [kx, ky])
+
+
+def polygonal(geom):
+    """The polygons of a geometry (an intersection or difference may add lines and points)."""
+    if geom is None or geom.is_empty:
+        return shapely.MultiPolygon()
+    if geom.geom_type in POLYGON_TYPES:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in POLYGON_TYPES]
+    return shapely.union_all(parts) if parts else shapely.MultiPolygon()
 
 
 def area_m2(geom, lat0: float | None = None) -> float:

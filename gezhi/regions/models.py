@@ -185,3 +185,6 @@ class SpatialVersion(models.Model):
     """A counter bumped whenever any boundary changes, so every process refreshes its index."""
 
     version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.version)

@@ -1,0 +1,58 @@
+"""Browser tests: Playwright's sync API driving Debian's Chromium against pytest-django's
+live_server. Requesting `live_server` makes pytest-django run the test in a transaction it
+truncates afterwards (transactional_db), so the `world` personas are visible to the server
+thread; the `world` fixture itself is reused as is.
+"""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
+# thread with a running loop unless told that this is intended.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("GEZHI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browse(chromium):
+    """Open pages in fresh browser contexts (own cookies, viewport, geolocation)."""
+    contexts = []
+
+    def open_page(viewport=DESKTOP, **options):
+        options.setdefault("locale", "zh-CN")
+        context = chromium.new_context(viewport=viewport, **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def bworld(live_server, world):
+    """The personas and regions of `world`, committed so the live server sees them."""
+    return world
