@@ -48,6 +48,14 @@ def _minimal(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
+def _assignments(user) -> list:
+    """The user's role assignments, loaded once per user object (one query)."""
+    if "_gezhi_assignments" not in user.__dict__:
+        user.__dict__["_gezhi_assignments"] = list(
+            user.role_assignments.select_related("region", "department__region"))
+    return user.__dict__["_gezhi_assignments"]
+
+
 def scope_for(user, perm: str | None = None) -> Scope:
     """The viewer's scope, for all their roles or only those that hold `perm`."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -55,13 +63,10 @@ def scope_for(user, perm: str | None = None) -> Scope:
     cache = user.__dict__.setdefault("_gezhi_scopes", {})
     if perm in cache:
         return cache[perm]
-    everything = False
+    everything = bool(user.is_superuser)
     paths: set[str] = set()
     departments: set[int] = set()
-    if user.is_superuser:
-        everything = True
-    assignments = user.role_assignments.select_related("region", "department__region")
-    for a in assignments:
+    for a in _assignments(user):
         if perm is not None and perm not in ROLE_PERMS.get(a.role, ()):
             continue
         if a.role == Role.ADMIN:
@@ -81,12 +86,10 @@ def scope_for(user, perm: str | None = None) -> Scope:
 def user_roles(user) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
-    if "_gezhi_roles" not in user.__dict__:
-        roles = set(user.role_assignments.values_list("role", flat=True))
-        if user.is_superuser:
-            roles.add(Role.ADMIN)
-        user.__dict__["_gezhi_roles"] = roles
-    return user.__dict__["_gezhi_roles"]
+    roles = {a.role for a in _assignments(user)}
+    if user.is_superuser:
+        roles.add(Role.ADMIN)
+    return roles
 
 
 def has_perm(user, perm: str, *, path: str | None = None) -> bool:
@@ -111,5 +114,5 @@ def visible_to(queryset: QuerySet, viewer, perm: str | None = None) -> QuerySet:
 
 
 def clear_cache(user) -> None:
-    user.__dict__.pop("_gezhi_scopes", None)
-    user.__dict__.pop("_gezhi_roles", None)
+    for key in ("_gezhi_scopes", "_gezhi_assignments"):
+        user.__dict__.pop(key, None)

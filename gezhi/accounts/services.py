@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from gezhi.accounts.models import ApiToken, RoleAssignment, User
 from gezhi.accounts.roles import DEPARTMENT_ROLES, REGION_ROLES, Role
+from gezhi.accounts.scope import clear_cache
 from gezhi.core.errors import GezhiError, ValidationFailed
 
 
@@ -51,4 +52,5 @@ def role_assign(*, user: User, role: str, region=None, department=None) -> RoleA
         region, department = None, None
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, region=region, department=department)
+    clear_cache(user)
     return assignment
