@@ -245,3 +245,11 @@ def test_the_demo_command_prints_where_to_go_and_the_logins(demo, subdistrict, s
     assert "演示数据已存在" in text  # loaded by the fixture: not generated twice
     assert (tmp_path / "static").is_dir()
     assert Region.objects.grids().count() == 176
+
+
+def test_residents_find_their_grid_by_estate_or_institution(demo, subdistrict):
+    assert [g.code for g in selectors.public_grid_search(q="善国盛景小区")] == ["370481001001001"]
+    hospital = list(selectors.public_grid_search(q="滕州市人民医院"))
+    assert [g.grid_kind for g in hospital] == [GridKind.DEDICATED]
+    staff = selectors.grid_posts(grids=hospital, published_only=True)[hospital[0].pk]
+    assert [p.kind for p in staff] == [PostKind.CHIEF, PostKind.PROFESSIONAL]

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
 NEWCOMER_BUDGET_SECONDS = 60
 
@@ -83,3 +84,10 @@ def test_gezhi_demo_serves_pages_within_a_minute_and_stops_on_ctrl_c(demo_proces
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0
     assert "GET / HTTP/1.1\" 200" in log.read_text()  # the access log goes to stdout
+
+
+@pytest.mark.parametrize("argv", [["serve", "--workers", "0"], ["serve", "--port", "70000"],
+                                  ["demo", "--port", "0", "--no-serve"]])
+def test_bad_server_options_are_refused_before_anything_starts(argv):
+    with pytest.raises(CommandError, match="--"):
+        call_command(*argv)

@@ -70,7 +70,7 @@ class Command(BaseCommand):
                             help="不收集静态文件(已在部署时收集)/ static files were collected already")
 
     def handle(self, *args, host, port, workers, timeout, skip_collectstatic, **options):
-        workers = workers or default_workers()
+        workers = default_workers() if workers is None else workers
         if workers < 1:
             raise CommandError("--workers 至少为 1 / --workers must be at least 1")
         if not 0 < port < 65536:

@@ -35,6 +35,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, host, no_serve, password, **options):
         started = time.monotonic()
+        if not 0 < port < 65536:
+            raise CommandError("--port 应在 1 到 65535 之间 / --port must be 1–65535")
         password = password or os.environ.get("GEZHI_DEMO_PASSWORD") or data.DEFAULT_PASSWORD
         self.stdout.write("准备数据库 / migrating the database …")
         call_command("migrate", interactive=False, verbosity=0)
