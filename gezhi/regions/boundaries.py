@@ -273,7 +273,7 @@ def _features(collection) -> list:
 
 
 def _read(features: list, plan: _Plan) -> list[tuple[int, dict, str]]:
-    """(index, properties, code) of each feature whose code is usable, parents first."""
+    """(index, feature, code) of each feature whose code is usable, parents first."""
     entries: list[tuple[int, dict, str]] = []
     first_seen: dict[str, int] = {}
     for index, feature in enumerate(features):
@@ -438,11 +438,14 @@ def _plan_feature(index: int, feature: dict, code: str, existing: dict[str, Regi
     for key, value in values.items():
         if value is None:
             values[key] = getattr(region, key) if region is not None else ""
-    if region is None and level == Level.GRID and not values["grid_kind"]:
-        values["grid_kind"] = GridKind.BASIC
+    if level == Level.GRID and not values["grid_kind"]:
+        values["grid_kind"] = region.grid_kind if region is not None else GridKind.BASIC
     if not values["name"]:
-        plan.add("bad_property", [code],
-                 _("新建 %(code)s 需要 name(名称)属性。") % {"code": code}, index)
+        if region is None:
+            message = _("新建 %(code)s 需要 name(名称)属性。")
+        else:
+            message = _("%(code)s 的名称不能为空。")
+        plan.add("bad_property", [code], message % {"code": code}, index)
     elif len(values["name"]) > 100 or len(values["purpose"]) > 100:
         plan.add("bad_property", [code],
                  _("%(code)s 的名称或专属网格对象超过 100 个字。") % {"code": code}, index)
@@ -458,7 +461,11 @@ def _plan_feature(index: int, feature: dict, code: str, existing: dict[str, Regi
     boundary = region.boundary if region is not None else None
     boundary_changed = False
     geometry = feature.get("geometry")
-    if geometry is not None:
+    if geometry is None and region is None and level == Level.GRID:
+        plan.add("bad_geometry", [code],
+                 _("新建网格 %(code)s 需要边界(Polygon 或 MultiPolygon)。") % {"code": code},
+                 index)
+    elif geometry is not None:
         try:
             geom = parse_boundary(geometry, label=code)
         except ValidationFailed as exc:

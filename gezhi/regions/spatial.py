@@ -41,7 +41,7 @@ CELLS_ACROSS_GRID = 6
 MAX_CELLS = 2_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Raster:
     x0: float
     y0: float
@@ -60,15 +60,15 @@ class _Raster:
     mixed_flat: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GridIndex:
     version: int
-    tree: STRtree | None
-    ids: np.ndarray  # Region ids, parallel to the tree's geometries
-    dedicated: np.ndarray  # bool: dedicated grids win on shared edges
-    geoms: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
-    raster: _Raster | None = None
-    _id_list: list = field(default_factory=list)
+    tree: STRtree | None = field(repr=False)
+    ids: np.ndarray = field(repr=False)  # Region ids, parallel to the tree's geometries
+    dedicated: np.ndarray = field(repr=False)  # bool: dedicated grids win on shared edges
+    geoms: np.ndarray = field(default_factory=lambda: np.array([], dtype=object), repr=False)
+    raster: _Raster | None = field(default=None, repr=False)
+    _id_list: list = field(default_factory=list, repr=False)
 
     def lookup(self, lon: float, lat: float) -> int | None:
         """The id of the grid containing the point (edges included), or None."""

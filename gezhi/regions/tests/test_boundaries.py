@@ -171,6 +171,7 @@ def test_bow_tie_message_says_why(world):
     ({"code": "370481009001001"}, "unknown_parent"),  # community 370481009001 does not exist
     ({"code": A3, "grid_kind": "school"}, "bad_property"),
     ({"code": A3, "name": ""}, "bad_property"),
+    ({"code": A1, "name": ""}, "bad_property"),
 ])
 def test_bad_codes_levels_and_parents(world, props, kind):
     props = {"name": "新网格", **props}
@@ -179,6 +180,16 @@ def test_bad_codes_levels_and_parents(world, props, kind):
         collection=collection({"type": "Feature", "geometry": geometry, "properties": props}),
         actor=None)
     assert kind in kinds(problems)
+
+
+def test_new_grid_needs_a_boundary_and_empty_kind_means_unchanged(world):
+    problems = boundaries_validate(collection=collection(feature(A3, None, name="三")),
+                                   actor=None)
+    assert kinds(problems) == ["bad_geometry"]
+    assert "需要边界" in problems[0].message
+    report = boundaries_import(collection=collection(feature(A1, None, grid_kind="")),
+                               actor=None)
+    assert (report.updated, report.unchanged) == ([], [A1])
 
 
 def test_code_given_twice_is_reported(world):
