@@ -104,3 +104,44 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_token(raw)
+
+
+class AccessAction(models.TextChoices):
+    REVEAL = "reveal", _("查看明文")
+    EXPORT = "export", _("导出")
+    IMPORT = "import", _("导入")
+    VIEW_SPECIAL = "view_special", _("查看特殊人群")
+
+
+class AccessLog(models.Model):
+    """个人信息访问日志: who saw or took personal data, whose, why and when. Written, never
+    updated or deleted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                             related_name="access_logs", verbose_name=_("操作人"))
+    action = models.CharField(_("操作"), max_length=16, choices=AccessAction.choices)
+    target_type = models.CharField(_("对象类型"), max_length=40, blank=True)
+    target_id = models.BigIntegerField(_("对象编号"), null=True, blank=True)
+    target_label = models.CharField(_("对象"), max_length=200, blank=True)
+    field = models.CharField(_("字段"), max_length=40, blank=True)
+    reason = models.CharField(_("事由"), max_length=200, blank=True)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("行数"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("访问日志")
+        verbose_name_plural = _("访问日志")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("access log entries are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("access log entries are never deleted")

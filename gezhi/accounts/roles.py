@@ -26,15 +26,30 @@ class Perm:
     REGION_EDIT = "regions.edit"  # edit regions, grid boundaries, grid posts
     REGION_IMPORT = "regions.import"  # import / export grid boundaries
     ACCOUNTS_MANAGE = "accounts.manage"  # accounts, role assignments, code tables (Django admin)
+    BASE_VIEW = "base.view"  # see places, people (masked), households, organisations, components
+    BASE_EDIT = "base.edit"  # add and change them
+    BASE_IMPORT = "base.import"  # import spreadsheets of them
+    BASE_EXPORT = "base.export"  # export lists of them (logged)
+    REVEAL = "personal.reveal"  # see an ID or phone number in full (logged, with a reason)
+    SPECIAL_VIEW = "personal.special"  # see and set special-group tags (特殊人群)
+    ACCESS_LOG_VIEW = "audit.view"  # read the access log
 
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_EDIT, Perm.REGION_IMPORT,
-                           Perm.ACCOUNTS_MANAGE}),
-    Role.LEADER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_IMPORT}),
-    Role.DISPATCHER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW}),
-    Role.GRID_CHIEF: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_EDIT}),
-    Role.GRID_WORKER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW}),
+                           Perm.ACCOUNTS_MANAGE, Perm.BASE_VIEW, Perm.BASE_EDIT, Perm.BASE_IMPORT,
+                           Perm.BASE_EXPORT, Perm.REVEAL, Perm.SPECIAL_VIEW,
+                           Perm.ACCESS_LOG_VIEW}),
+    Role.LEADER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_IMPORT, Perm.BASE_VIEW,
+                            Perm.BASE_EXPORT, Perm.SPECIAL_VIEW}),
+    Role.DISPATCHER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.BASE_VIEW}),
+    Role.GRID_CHIEF: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_EDIT, Perm.BASE_VIEW,
+                                Perm.BASE_EDIT, Perm.BASE_IMPORT, Perm.BASE_EXPORT, Perm.REVEAL,
+                                Perm.SPECIAL_VIEW}),
+    # Grid workers know their grid's households but special groups (特殊人群) only when a grid
+    # chief or leader role grants them; they may reveal a number (logged) to phone a resident.
+    Role.GRID_WORKER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.BASE_VIEW, Perm.BASE_EDIT,
+                                 Perm.BASE_IMPORT, Perm.REVEAL}),
     Role.HANDLER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW}),
     Role.PARTY_MEMBER: frozenset(),
     Role.RESIDENT: frozenset(),
