@@ -116,3 +116,22 @@ def visible_to(queryset: QuerySet, viewer, perm: str | None = None) -> QuerySet:
 def clear_cache(user) -> None:
     for key in ("_gezhi_scopes", "_gezhi_assignments"):
         user.__dict__.pop(key, None)
+
+
+def authorize(actor, perm: str, path: str) -> None:
+    """Check that `actor` holds `perm` over the node at `path`; `actor` None is the system (CLI).
+
+    Outside what the actor may even see, the object does not exist for them (NotFound);
+    inside it, a missing right is PermissionDenied.
+    """
+    from gezhi.accounts.roles import Perm
+    from gezhi.core.errors import NotFound, PermissionDenied
+
+    if actor is None:
+        return
+    if scope_for(actor, perm).covers_path(path):
+        return
+    if scope_for(actor, Perm.BASE_VIEW).covers_path(path) or scope_for(
+            actor, Perm.CONSOLE).covers_path(path):
+        raise PermissionDenied()
+    raise NotFound()

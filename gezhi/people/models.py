@@ -97,6 +97,9 @@ class HouseholdMember(models.Model):
         constraints = [models.UniqueConstraint(fields=["household", "person"],
                                                name="unique_household_member")]
 
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_relation_display()})"
+
 
 class Residence(models.Model):
     """居住关系: a person lives at (or is registered at) a house from a date to a date.
@@ -126,6 +129,9 @@ class Residence(models.Model):
         ordering = ["-moved_in", "-id"]
         indexes = [models.Index(fields=["house", "moved_out"]),
                    models.Index(fields=["person", "moved_out"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.house} · {self.get_relation_display()}"
 
     @property
     def current(self) -> bool:
@@ -178,3 +184,6 @@ class PersonTag(models.Model):
             models.UniqueConstraint(fields=["person", "tag"], condition=models.Q(removed_at=None),
                                     name="one_active_tag_per_person"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.tag}"
