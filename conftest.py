@@ -140,3 +140,81 @@ def world(db) -> World:
     grid_post_assign(grid=grid_a2, kind=PostKind.PART_TIME, member=hidden)
     return World(district, sub_a, sub_b, comm_a1, comm_b1, grid_a1, grid_a2, grid_b1,
                  department, users)
+
+
+def valid_id(first17: str) -> str:
+    from gezhi.core.validators import id_check_digit
+
+    return first17 + id_check_digit(first17)
+
+
+def valid_credit_code(first17: str) -> str:
+    from gezhi.core.validators import credit_check_char
+
+    return first17 + credit_check_char(first17)
+
+
+@dataclass
+class Base:
+    """Base data in the world: an estate with a building in A-1, one in B-1, their people.
+
+    zhang_a1 (lone elderly, care tag) and zhao_a1 (community correction, restricted tag) live
+    in A-1; wang_b1 lives in B-1. An organisation (shop) in A-1 with a contact phone.
+    """
+
+    estate_a1: object
+    building_a1: object
+    house_a1: object
+    house_a1_2: object
+    estate_b1: object
+    building_b1: object
+    house_b1: object
+    zhang_a1: object
+    zhao_a1: object
+    wang_b1: object
+    shop_a1: object
+
+    ZHANG_ID = valid_id("37048119450302002")
+    ZHAO_ID = valid_id("37048119800715003")
+    WANG_ID = valid_id("37048119900101004")
+    ZHANG_PHONE = "13806321111"
+
+
+@pytest.fixture
+def base(world) -> Base:
+    from gezhi.orgs.models import OrgKind
+    from gezhi.orgs.services import organisation_create
+    from gezhi.people.models import Tag
+    from gezhi.people.services import person_create, person_tag_add, residence_move_in
+    from gezhi.places.services import building_create, estate_create, house_create
+
+    estate_a1 = estate_create(actor=None, name="善国盛景小区", lat=35.08, lon=117.11,
+                              street="文化路")
+    building_a1 = building_create(actor=None, name="1号楼", estate=estate_a1, lat=35.081,
+                                  lon=117.111, floors=3, units=2)
+    unit1 = building_a1.units.get(sort_order=1)
+    house_a1 = house_create(actor=None, building=building_a1, unit=unit1, number="101",
+                            area_m2="88.5")
+    house_a1_2 = house_create(actor=None, building=building_a1, unit=unit1, number="201",
+                              usage="rented")
+    estate_b1 = estate_create(actor=None, name="荆河花园", lat=35.08, lon=117.22)
+    building_b1 = building_create(actor=None, name="2号楼", estate=estate_b1, lat=35.081,
+                                  lon=117.221, units=1)
+    house_b1 = house_create(actor=None, building=building_b1,
+                            unit=building_b1.units.first(), number="302")
+    zhang = person_create(actor=None, grid=world.grid_a1, name="张桂兰", id_type="resident_id",
+                          id_number=Base.ZHANG_ID, phone=Base.ZHANG_PHONE, ethnicity="01")
+    zhao = person_create(actor=None, grid=world.grid_a1, name="赵强", id_type="resident_id",
+                         id_number=Base.ZHAO_ID, phone="13906322222")
+    wang = person_create(actor=None, grid=world.grid_b1, name="王芳", id_type="resident_id",
+                         id_number=Base.WANG_ID, phone="15806323333")
+    residence_move_in(actor=None, person=zhang, house=house_a1, relation="owner")
+    residence_move_in(actor=None, person=zhao, house=house_a1_2, relation="tenant")
+    residence_move_in(actor=None, person=wang, house=house_b1, relation="owner")
+    person_tag_add(actor=None, person=zhang, tag=Tag.objects.get(code="lone_elderly"))
+    person_tag_add(actor=None, person=zhao, tag=Tag.objects.get(code="community_correction"))
+    shop = organisation_create(actor=None, name="善国便利店", kind=OrgKind.SHOP,
+                               credit_code=valid_credit_code("92370481MA3C4K5L6"),
+                               lat=35.082, lon=117.112, contact_phone="13806324444")
+    return Base(estate_a1, building_a1, house_a1, house_a1_2, estate_b1, building_b1, house_b1,
+                zhang, zhao, wang, shop)
