@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "gezhi.places",
     "gezhi.people",
     "gezhi.orgs",
+    "gezhi.dataio",
     "gezhi.dashboard",
     "gezhi.portal",
     "gezhi.demo",
