@@ -13,6 +13,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from gezhi.accounts.api import router as auth_router
 from gezhi.accounts.auth import api_auth
 from gezhi.core.errors import GezhiError
+from gezhi.orgs.api import router as orgs_router
+from gezhi.people.api import router as people_router
+from gezhi.places.api import router as places_router
 from gezhi.portal.api import router as public_router
 from gezhi.regions.api import router as regions_router
 
@@ -53,7 +56,16 @@ def not_authenticated(request, exc):
 @api.exception_handler(NinjaValidationError)
 def invalid(request, exc: NinjaValidationError):
     return _error(request, 422, "validation_failed", _("请求参数有误,请检查后重试。"),
-                  {"errors": exc.errors})
+                  {"field": _error_field(exc.errors), "errors": exc.errors})
+
+
+def _error_field(errors: list) -> str:
+    """The field of the first error, named as in the request ("grid", "members.0.relation"),
+    like the `details.field` of the services' own validation errors."""
+    loc = list(errors[0].get("loc", ())) if errors else []
+    # ("body", <parameter name>, field…) for a JSON body, ("query" | "path", field…) otherwise
+    parts = loc[2:] if loc[:1] == ["body"] else loc[1:]
+    return ".".join(str(p) for p in parts)
 
 
 @api.exception_handler(HttpError)
@@ -68,3 +80,6 @@ def http_error(request, exc: HttpError):
 api.add_router("/auth/", auth_router)
 api.add_router("/public/", public_router)
 api.add_router("/", regions_router)
+api.add_router("/", people_router)
+api.add_router("/", places_router)
+api.add_router("/", orgs_router)

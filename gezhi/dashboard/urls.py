@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("map/", views.situation_map, name="map"),
     path("staff/", views.staff, name="staff"),
+    path("health/", views.health, name="health"),
 ]

@@ -196,6 +196,8 @@ HANDLER_DEPARTMENT = "cg-370481001"
 WORKING_COMMITTEE_NAME = "中共滕州市北辛街道工作委员会"
 WORKING_COMMITTEE_SECRETARY = "孔祥东"
 
+RESIDENT_NAME = "赵怀普"  # the resident login; seed 000's elderly resident of 文化路社区
+
 # Demo logins: (username, display name, role, where). `where` is "subdistrict", a region code,
 # a department code, or "" for none.
 DEMO_USERS = (
@@ -205,9 +207,14 @@ DEMO_USERS = (
     ("gridchief", "刘合贵", "grid_chief", "370481001001"),
     ("gridworker", "", "grid_worker", "370481001001001"),  # named after the grid's 专职网格员
     ("handler", "褚衍峰", "handler", HANDLER_DEPARTMENT),
-    ("resident", "赵怀普", "resident", ""),
+    ("resident", RESIDENT_NAME, "resident", ""),
 )
 DEFAULT_PASSWORD = "gezhi-demo-2026"
+
+# Base data: people shared unevenly among the 128 basic grids (dedicated grids have no homes);
+# the grid worker's grid always shows care tags and special-group (restricted) tags.
+DEMO_PEOPLE = 30_000
+SHOWCASE_GRID = "370481001001001"
 
 # Names generated must not collide with the people named above.
 RESERVED_NAMES = frozenset({"刘合贵", "梁刚", "王子娥", "赵怀普", "黄金", "褚衍峰",
@@ -223,6 +230,16 @@ SURNAMES = ("王" * 12 + "李" * 10 + "张" * 10 + "刘" * 8 + "孙" * 7 + "杨"
 MALE_CHARS = "伟强磊军勇杰明超刚平辉鹏华飞斌波宁健峰林亮浩凯成志国庆建文海东永春宏振广德兴义彬鑫昊旭晨宇博帅冬金涛毅锋"
 FEMALE_CHARS = "芳娜敏静丽艳娟霞燕玲婷雪慧莉萍梅琳颖倩洁蕾丹晶璐薇佳欣悦雯琦月秀凤兰英红梦瑶"
 MIDDLE_CHARS = "晓志建春海玉振文宏永丽秀德传庆新绍金立广明红兆延淑瑞子"
+# Given names that mark a generation, for residents (户籍人口): a 1950s 建国 or 秀英, a 2010s
+# 梓涵 or 浩宇. Other residents get names built from the characters above.
+ELDER_MALE_GIVEN = ("建国", "国庆", "建华", "振华", "德才", "玉山", "广田", "长顺", "宝山", "富贵",
+                    "学文", "树林", "春生", "庆余", "传增", "继忠", "兆祥", "立本", "修德", "维新")
+ELDER_FEMALE_GIVEN = ("秀英", "桂兰", "玉兰", "凤英", "秀兰", "桂英", "淑珍", "秀珍", "玉珍",
+                      "翠兰", "桂芳", "素梅", "玉梅", "兰芝", "爱华", "金凤", "秀云", "素贞")
+YOUNG_MALE_GIVEN = ("浩宇", "子轩", "宇轩", "浩然", "一鸣", "俊熙", "子墨", "梓睿", "沐宸",
+                    "博文", "皓轩", "铭泽", "奕辰", "锦程", "思远", "承泽", "嘉懿", "泽宇")
+YOUNG_FEMALE_GIVEN = ("欣怡", "雨桐", "梓涵", "诗涵", "一诺", "子涵", "思琪", "可馨", "语桐",
+                      "梓萱", "若汐", "佳怡", "芷若", "雨萱", "安琪", "梦琪", "书瑶", "依诺")
 MOBILE_PREFIXES = ("138", "139", "150", "151", "152", "157", "158", "159", "182", "187", "188",
                    "135", "136", "137", "183", "186", "155", "156", "177", "199")
 

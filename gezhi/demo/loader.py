@@ -3,7 +3,11 @@
 The subdistrict 370481001 is the marker: when it exists the territory, staff and party
 organisations are left exactly as they are (a visitor may have edited them in the console), and
 only the demo logins are repaired — created if missing, roles re-granted, password reset to the
-one given, login lockouts lifted. Everything runs in one transaction, so an interrupted load leaves nothing behind.
+one given, login lockouts lifted. The base data (estates, houses, about 30,000 people,
+organisations, components) comes from the synthetic city generator (citygen) and is made only
+while the subdistrict holds none, so a demo loaded before there was base data gets it and a
+second run adds nothing. Everything runs in one transaction, so an interrupted load leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ from gezhi.accounts.roles import Role
 from gezhi.accounts.services import role_assign
 from gezhi.core.errors import ValidationFailed
 from gezhi.demo import data
+from gezhi.demo.citygen import generate_city, holds_base_data
+from gezhi.orgs.models import Organisation
 from gezhi.party.models import PartyOrg, PartyOrgKind
+from gezhi.people.models import Household, Person
+from gezhi.places.models import Component, Estate, House
 from gezhi.regions.geometry import EARTH_RADIUS_M, geojson_geometry
 from gezhi.regions.models import GridKind, GridPost, Level, PostKind, Region, StaffMember
 from gezhi.regions.services import grid_post_assign, region_create
@@ -44,6 +52,7 @@ def load_demo(*, password: str, stdout=None) -> dict:
         if created:
             _say(stdout, _("正在生成演示街道:北辛街道(10个社区、176个网格)……"))
             subdistrict = _build_territory()
+        _ensure_base_data(subdistrict, stdout=stdout)
         departments = _ensure_departments(subdistrict)
         _ensure_users(password=password, subdistrict=subdistrict, departments=departments)
     summary = demo_summary(subdistrict)
@@ -68,6 +77,10 @@ def demo_summary(subdistrict: Region) -> dict:
         "party_orgs": PartyOrg.objects.filter(region__path__startswith=subdistrict.path).count(),
         "departments": Department.objects.filter(region=subdistrict).count(),
         "users": User.objects.filter(username__in=[u[0] for u in data.DEMO_USERS]).count(),
+        **{name: model.objects.filter(grid__path__startswith=subdistrict.path).count()
+           for name, model in (("estates", Estate), ("houses", House), ("people", Person),
+                               ("households", Household), ("organisations", Organisation),
+                               ("components", Component))},
     }
 
 
@@ -218,10 +231,10 @@ def _basic_description(spec: data.Community, number: int, next_house_number: dic
     House numbers along a street run on from grid to grid, so an address is in one grid only.
     """
     estate = spec.estates[(number - 1) % len(spec.estates)]
-    parts = [f"{estate}1-{rng.randint(6, 28)}号楼"]
-    if spec.extras and number % 4 == 2:
-        extra = spec.extras[(number // 4) % len(spec.extras)]
-        parts.append(f"{extra}1-{rng.randint(2, 6)}号楼")
+    parts = [f"{estate}1-{rng.randint(2, 6)}号楼"]
+    if spec.extras and number % 4 == 2 and number // 4 < len(spec.extras):
+        extra = spec.extras[number // 4]  # each 宿舍 / 家属院 in one grid only
+        parts.append(f"{extra}1-{rng.randint(1, 3)}号楼")
     street = spec.streets[(number - 1) % len(spec.streets)]
     start = next_house_number[street]
     end = start + rng.randrange(20, 60)
@@ -243,6 +256,33 @@ DEDICATED_SCOPE = {
 
 def _dedicated_description(spec: data.Dedicated) -> str:
     return DEDICATED_SCOPE[spec.kind].format(name=spec.name, address=spec.address)
+
+
+def _ensure_base_data(subdistrict: Region, *, stdout=None) -> None:
+    """Estates, houses, people, organisations and components of every grid, from the grids'
+    覆盖范围 (estates and building numbers, the stretch of street with its shops), unless the
+    subdistrict holds base data already."""
+    grids = Region.objects.grids().filter(path__startswith=subdistrict.path)
+    if holds_base_data(grids):
+        return
+    _say(stdout, _("正在生成基础数据:小区、楼栋、房屋、约%(people)s名实有人口、组织和部件……")
+         % {"people": f"{data.DEMO_PEOPLE:,}"})
+    counts = generate_city(grids=list(grids), people=data.DEMO_PEOPLE, seed=data.RANDOM_SEED,
+                           showcase={data.SHOWCASE_GRID}, stdout=stdout)
+    _name_the_resident()
+    _say(stdout, _("基础数据:%(estates)s个小区、%(houses)s套房屋、%(people)s名实有人口、"
+                   "%(households)s户、%(organisations)s个组织、%(components)s个部件(%(seconds)s 秒)")
+         % {k: f"{v:,}" if isinstance(v, int) else v for k, v in counts.items()})
+
+
+def _name_the_resident() -> None:
+    """赵怀普老人 of seed 000, the demo's resident login, lives in 文化路社区第1网格."""
+    elderly = (Person.objects.filter(grid__code=data.SHOWCASE_GRID, sex="male",
+                                     birth_date__lt=date(1956, 1, 1),
+                                     headed_households__isnull=False)
+               .order_by("birth_date", "pk").first())
+    if elderly is not None:
+        Person.objects.filter(pk=elderly.pk).update(name=data.RESIDENT_NAME)
 
 
 def _ensure_departments(subdistrict: Region) -> dict[str, Department]:

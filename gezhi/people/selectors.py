@@ -12,7 +12,7 @@ from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import scope_for, visible_to
 from gezhi.core.errors import NotFound
 from gezhi.core.personal import lookup
-from gezhi.people.codes import Sensitivity
+from gezhi.people.codes import ResidenceKind, Sensitivity
 from gezhi.people.models import Household, Person, PersonTag, Residence, Tag
 from gezhi.regions.models import Region
 
@@ -79,12 +79,24 @@ def person_tags(*, viewer, persons) -> dict[int, list[PersonTag]]:
     by_person: dict[int, list[PersonTag]] = defaultdict(list)
     grid_paths = {p.pk: p.grid.path for p in persons}
     rows = (PersonTag.objects.filter(person_id__in=grid_paths, removed_at__isnull=True)
-            .select_related("tag").order_by("tag__sort_order"))
+            .select_related("tag", "added_by").order_by("tag__sort_order", "tag__code"))
     for row in rows:
         if row.tag.restricted and not special.covers_path(grid_paths[row.person_id]):
             continue
         by_person[row.person_id].append(row)
     return by_person
+
+
+def current_homes(*, persons) -> dict[int, Residence]:
+    """Where each person lives now (their current `lives` link), in one query."""
+    links = (Residence.objects.filter(person__in=persons, kind=ResidenceKind.LIVES,
+                                      moved_out__isnull=True)
+             .select_related("house").only("person_id", "house__id", "house__address",
+                                           "house__number").order_by("-moved_in", "-id"))
+    homes: dict[int, Residence] = {}
+    for link in links:
+        homes.setdefault(link.person_id, link)
+    return homes
 
 
 def person_residences(*, person: Person) -> list[Residence]:
@@ -98,5 +110,21 @@ def household_list(*, viewer, grid: Region | None = None) -> QuerySet[Household]
     qs = visible_to(Household.objects.all(), viewer, Perm.BASE_VIEW)
     if grid is not None:
         qs = qs.filter(grid__path__startswith=grid.path)
-    return qs.select_related("head", "house").prefetch_related(
+    return qs.select_related("head", "house", "grid").prefetch_related(
         Prefetch("members__person"))
+
+
+def household_get(*, viewer, pk: int) -> Household:
+    household = household_list(viewer=viewer).filter(pk=pk).first()
+    if household is None:
+        raise NotFound()
+    return household
+
+
+def residence_get(*, viewer, pk: int) -> Residence:
+    """One residence link, visible where its house is (Residence.scope_path)."""
+    residence = (visible_to(Residence.objects.all(), viewer, Perm.BASE_VIEW)
+                 .select_related("house__grid", "person__grid").filter(pk=pk).first())
+    if residence is None:
+        raise NotFound()
+    return residence

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gezhi.accounts.models import AccessAction, AccessLog
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import authorize
-from gezhi.core.errors import PermissionDenied, ValidationFailed
+from gezhi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gezhi.core.personal import get_sensitive, lookup, set_sensitive
 from gezhi.core.validators import (
     id_birth_date,
@@ -51,8 +53,18 @@ def tags_ensure() -> None:
     ])
 
 
+@functools.cache
+def _values(choices) -> frozenset[str]:
+    return frozenset(choices.values)
+
+
+# Field labels for messages, built once: clean_person runs per row of an import.
+_LABELS = {"id_type": gettext_lazy("证件类型"), "sex": gettext_lazy("性别"),
+           "political_status": gettext_lazy("政治面貌"), "residence_type": gettext_lazy("人口类型")}
+
+
 def _choice(value: str, choices, field: str, label: str) -> str:
-    if value and value not in choices.values:
+    if value and value not in _values(choices):
         raise ValidationFailed(_("%(label)s的取值无效:%(value)s") % {"label": label, "value": value},
                                details={"field": field})
     return value
@@ -61,18 +73,20 @@ def _choice(value: str, choices, field: str, label: str) -> str:
 def clean_person(*, name: str, id_type: str, id_number: str, birth_date=None, sex: str = "",
                  ethnicity: str = "", phone: str = "", political_status: str = "",
                  residence_type: str = ResidenceType.REGISTERED, employer: str = "",
-                 notes: str = "", exclude_pk: int | None = None) -> dict:
+                 notes: str = "", exclude_pk: int | None = None,
+                 check_duplicate: bool = True) -> dict:
     """Validate and normalise a person's fields; the rules imports and forms share.
 
     Returns the cleaned values (with `id_number` and `phone` normalised plaintext).
-    Raises ValidationFailed naming the field.
+    Raises ValidationFailed naming the field. `check_duplicate=False` leaves the "already
+    registered" query to a caller that matches whole batches by blind index (the importer).
     """
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("姓名不能为空。"), details={"field": "name"})
     if len(name) > 50:
         raise ValidationFailed(_("姓名过长。"), details={"field": "name"})
-    id_type = _choice(id_type or IdType.RESIDENT_ID, IdType, "id_type", _("证件类型"))
+    id_type = _choice(id_type or IdType.RESIDENT_ID, IdType, "id_type", _LABELS["id_type"])
     id_number = (id_number or "").strip().upper()
     if id_type == IdType.RESIDENT_ID:
         try:
@@ -90,7 +104,7 @@ def clean_person(*, name: str, id_type: str, id_number: str, birth_date=None, se
         raise ValidationFailed(_("证件号码不能为空。"), details={"field": "id_number"})
     if birth_date and birth_date > timezone.localdate():
         raise ValidationFailed(_("出生日期不能晚于今天。"), details={"field": "birth_date"})
-    if id_number:
+    if id_number and check_duplicate:
         duplicate = Person.objects.filter(**lookup("id_number", id_number))
         if exclude_pk:
             duplicate = duplicate.exclude(pk=exclude_pk)
@@ -103,17 +117,20 @@ def clean_person(*, name: str, id_type: str, id_number: str, birth_date=None, se
         except ValidationFailed as exc:
             exc.details = {"field": "phone"}
             raise
+    employer = (employer or "").strip()
+    if len(employer) > 150:
+        raise ValidationFailed(_("工作单位过长(最多 150 字)。"), details={"field": "employer"})
     if ethnicity and ethnicity not in ETHNICITY_NAMES:
         raise ValidationFailed(_("民族代码无效:%(value)s") % {"value": ethnicity},
                                details={"field": "ethnicity"})
     return {
         "name": name, "id_type": id_type, "id_number": id_number, "birth_date": birth_date,
-        "sex": _choice(sex, Sex, "sex", _("性别")), "ethnicity": ethnicity, "phone": phone,
+        "sex": _choice(sex, Sex, "sex", _LABELS["sex"]), "ethnicity": ethnicity, "phone": phone,
         "political_status": _choice(political_status, PoliticalStatus, "political_status",
-                                    _("政治面貌")),
+                                    _LABELS["political_status"]),
         "residence_type": _choice(residence_type or ResidenceType.REGISTERED, ResidenceType,
-                                  "residence_type", _("人口类型")),
-        "employer": (employer or "").strip(), "notes": (notes or "").strip(),
+                                  "residence_type", _LABELS["residence_type"]),
+        "employer": employer, "notes": (notes or "").strip(),
     }
 
 
@@ -250,6 +267,17 @@ def person_tag_remove(*, actor, person_tag: PersonTag) -> PersonTag:
     return person_tag
 
 
+@transaction.atomic
+def person_tag_end(*, actor, person: Person, tag: Tag) -> PersonTag:
+    """Remove `tag` from a person. Rights come first, so a user who may not see a restricted
+    tag learns nothing from the answer about whether the person has it."""
+    _check_tag_rights(actor, person, tag)
+    person_tag = PersonTag.objects.filter(person=person, tag=tag, removed_at__isnull=True).first()
+    if person_tag is None:
+        raise NotFound(_("该人员没有此标签。"))
+    return person_tag_remove(actor=actor, person_tag=person_tag)
+
+
 REVEALABLE = {"id_number": _("证件号码"), "phone": _("联系电话")}
 
 
@@ -271,3 +299,16 @@ def personal_reveal(*, actor, obj, field: str, reason: str, ip_address: str | No
                              target_label=str(obj)[:200], field=field, reason=reason[:200],
                              ip_address=ip_address)
     return get_sensitive(obj, field)
+
+
+def special_view_record(*, actor, details: dict, person: Person | None = None,
+                        row_count: int | None = None, ip_address: str | None = None
+                        ) -> AccessLog:
+    """Log that a user saw special-group (restricted) data: a person's page showing such a
+    tag, or a list filtered by one. The caller has already checked Perm.SPECIAL_VIEW."""
+    return AccessLog.objects.create(
+        user=actor, action=AccessAction.VIEW_SPECIAL,
+        target_type="person" if person is not None else "",
+        target_id=person.pk if person is not None else None,
+        target_label=str(person)[:200] if person is not None else "",
+        details=details, row_count=row_count, ip_address=ip_address)

@@ -7,9 +7,10 @@ from collections import defaultdict
 from django.db.models import Count, Q, QuerySet
 
 from gezhi.accounts.roles import Perm
-from gezhi.accounts.scope import visible_to
+from gezhi.accounts.scope import scope_for, visible_to
 from gezhi.core.errors import NotFound
-from gezhi.people.models import Residence
+from gezhi.people.codes import ResidenceKind, Sensitivity
+from gezhi.people.models import PersonTag, Residence
 from gezhi.people.selectors import person_tags
 from gezhi.places.models import Building, Component, Estate, House
 from gezhi.regions.models import Region
@@ -111,6 +112,47 @@ def building_cells(*, viewer, building: Building) -> dict:
                               "tags": list(house_tags.values())})
         rows.append({"floor": floor, "cells": cells})
     return {"units": [u for u in units if u is not None], "rows": rows}
+
+
+def house_tags(*, viewer, within: Region | None = None, tag: str = "",
+               houses: list[int] | None = None) -> dict[int, dict]:
+    """Houses whose current residents carry tags the viewer may see, aggregated in SQL (one
+    query however many people): {house id: {"lat", "lon", "address", "tags": {tag id: people}}}.
+
+    Restricted (special-group) tags count only where the viewer holds Perm.SPECIAL_VIEW over
+    the person's grid, so they never reach a map, list or legend of anyone else.
+    """
+    house = "person__residences__house__"
+    where = Q(removed_at__isnull=True, person__residences__moved_out__isnull=True,
+              person__residences__kind=ResidenceKind.LIVES)
+    base = scope_for(viewer, Perm.BASE_VIEW)
+    if not base.everything:
+        where &= base.region_q(f"{house}grid__path") & base.region_q("person__grid__path")
+    special = scope_for(viewer, Perm.SPECIAL_VIEW)
+    if not special.everything:
+        where &= Q(tag__sensitivity=Sensitivity.NORMAL) | special.region_q("person__grid__path")
+    if within is not None:
+        where &= Q(**{f"{house}grid__path__startswith": within.path})
+    if tag:
+        where &= Q(tag__code=tag)
+    if houses is not None:
+        where &= Q(**{f"{house}id__in": houses})
+    # One filter() call, so every condition on the residence applies to the same residence row.
+    rows = (PersonTag.objects.filter(where)
+            .values(f"{house}id", f"{house}lat", f"{house}lon", f"{house}address",
+                    f"{house}building__lat", f"{house}building__lon", "tag_id")
+            .annotate(people=Count("person_id", distinct=True))
+            .order_by(f"{house}id"))
+    found: dict[int, dict] = {}
+    for row in rows:
+        entry = found.setdefault(row[f"{house}id"], {
+            "lat": row[f"{house}lat"] if row[f"{house}lat"] is not None
+            else row[f"{house}building__lat"],
+            "lon": row[f"{house}lon"] if row[f"{house}lon"] is not None
+            else row[f"{house}building__lon"],
+            "address": row[f"{house}address"], "tags": {}})
+        entry["tags"][row["tag_id"]] = row["people"]
+    return found
 
 
 def component_list(*, viewer, grid: Region | None = None, state: str = "",

@@ -105,23 +105,34 @@ def _area(value) -> Decimal | None:
     return area
 
 
+def clean_house(*, number: str, usage: str = HouseUsage.OWNER_OCCUPIED, area_m2=None,
+                floor: int | None = None) -> dict:
+    """Validate a house's own fields (the rules forms and imports share); the floor defaults
+    to the number's leading digits (301 → 3)."""
+    number = (number or "").strip()
+    if not number:
+        raise ValidationFailed(_("户室号不能为空。"), details={"field": "number"})
+    if len(number) > 20:
+        raise ValidationFailed(_("户室号过长(最多 20 字)。"), details={"field": "number"})
+    if usage not in HouseUsage.values:
+        raise ValidationFailed(_("房屋用途无效。"), details={"field": "usage"})
+    if floor is None:
+        floor = int(number[:-2]) if number[:-2].isdigit() else 1
+    if not -10 <= floor <= 200:
+        raise ValidationFailed(_("楼层应在 -10 到 200 之间。"), details={"field": "floor"})
+    return {"number": number, "usage": usage, "area_m2": _area(area_m2), "floor": floor}
+
+
 @transaction.atomic
 def house_create(*, actor, building: Building, number: str, unit: Unit | None = None,
                  floor: int | None = None, usage: str = HouseUsage.OWNER_OCCUPIED,
                  area_m2=None) -> House:
     authorize(actor, Perm.BASE_EDIT, building.grid.path)
-    number = (number or "").strip()
-    if not number:
-        raise ValidationFailed(_("户室号不能为空。"), details={"field": "number"})
-    if usage not in HouseUsage.values:
-        raise ValidationFailed(_("房屋用途无效。"), details={"field": "usage"})
-    if House.objects.filter(building=building, unit=unit, number=number).exists():
+    cleaned = clean_house(number=number, usage=usage, area_m2=area_m2, floor=floor)
+    if House.objects.filter(building=building, unit=unit, number=cleaned["number"]).exists():
         raise ValidationFailed(_("该楼栋单元已有此户室号。"), details={"field": "number"})
-    if floor is None:
-        floor = int(number[:-2]) if number[:-2].isdigit() else 1
-    house = House(building=building, unit=unit, number=number, floor=floor, usage=usage,
-                  area_m2=_area(area_m2), grid_id=building.grid_id, lat=building.lat,
-                  lon=building.lon)
+    house = House(building=building, unit=unit, **cleaned, grid_id=building.grid_id,
+                  lat=building.lat, lon=building.lon)
     house.address = house.compose_address()
     house.save()
     return house
@@ -147,20 +158,29 @@ def house_update(*, actor, house: House, version: int | None, usage: str | None 
     return house
 
 
+def clean_component(*, code: str, lat: float | None, lon: float | None,
+                    state: str = ComponentState.NORMAL) -> dict:
+    """Validate a component's own fields (the rules forms and imports share)."""
+    code = (code or "").strip()
+    if not code:
+        raise ValidationFailed(_("部件编码不能为空。"), details={"field": "code"})
+    if len(code) > 32:
+        raise ValidationFailed(_("部件编码过长(最多 32 位)。"), details={"field": "code"})
+    if lat is None or lon is None:
+        raise ValidationFailed(_("部件必须有经纬度。"), details={"field": "lat"})
+    if state not in ComponentState.values:
+        raise ValidationFailed(_("部件状态无效。"), details={"field": "state"})
+    return {"code": code, "lat": lat, "lon": lon, "state": state}
+
+
 @transaction.atomic
 def component_create(*, actor, component_class: ComponentClass, code: str, lat: float,
                      lon: float, grid: Region | None = None, name: str = "",
                      state: str = ComponentState.NORMAL, owner_unit: str = "",
                      address: str = "") -> Component:
-    code = (code or "").strip()
-    if not code:
-        raise ValidationFailed(_("部件编码不能为空。"), details={"field": "code"})
-    if lat is None or lon is None:
-        raise ValidationFailed(_("部件必须有经纬度。"), details={"field": "lat"})
+    code = clean_component(code=code, lat=lat, lon=lon, state=state)["code"]
     grid = locate(lat=lat, lon=lon, grid=grid)
     authorize(actor, Perm.BASE_EDIT, grid.path)
-    if state not in ComponentState.values:
-        raise ValidationFailed(_("部件状态无效。"), details={"field": "state"})
     if Component.objects.filter(code=code).exists():
         raise ValidationFailed(_("部件编码已存在。"), details={"field": "code"})
     return Component.objects.create(component_class=component_class, code=code, name=name,

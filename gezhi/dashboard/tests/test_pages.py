@@ -47,12 +47,19 @@ def test_resident_gets_404_on_the_console(world):
         assert "找不到该页面" in response.content.decode()
 
 
+BASE_DATA_NAV = ["实有人口", "小区楼栋", "房屋", "组织", "部件", "网格健康"]
+
+
 def test_navigation_follows_permissions(world):
     assert nav_labels(world.client("admin").get("/console/")) == [
-        "概览", "区划网格", "作战图", "网格员公示", "边界导入导出", "系统管理"]
+        "概览", "区划网格", "作战图", "网格员公示", *BASE_DATA_NAV, "边界导入导出", "访问日志",
+        "系统管理"]
     assert nav_labels(world.client("leader_a").get("/console/")) == [
-        "概览", "区划网格", "作战图", "网格员公示", "边界导入导出"]
+        "概览", "区划网格", "作战图", "网格员公示", *BASE_DATA_NAV, "边界导入导出"]
     assert nav_labels(world.client("worker_a1").get("/console/")) == [
+        "概览", "区划网格", "作战图", "网格员公示", *BASE_DATA_NAV]
+    # A department handler sees no residents' data.
+    assert nav_labels(world.client("handler").get("/console/")) == [
         "概览", "区划网格", "作战图", "网格员公示"]
 
 

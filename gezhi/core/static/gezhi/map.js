@@ -119,7 +119,91 @@
         l.on("mouseout", function () { layer.resetStyle(l); });
       }
     }).addTo(map);
-    fit(map, layer.getBounds());
+    var bounds = layer.getBounds();
+    var marks = readJSON(el.dataset.marks);
+    if (!bounds.isValid() && marks && marks.houses && marks.houses.length) {
+      bounds = L.latLngBounds(marks.houses.map(function (row) { return [row[1], row[2]]; }));
+    }
+    fit(map, bounds);
+    addHouseMarks(map, marks, el.dataset.houseUrl);
+  }
+
+  /* Tagged households (画像) on the situation map: one dot per house (not per person, so a
+     city of tens of thousands stays a few thousand dots), coloured by its first tag. Data:
+     {tags: {id: {name, colour}}, houses: [[id, lat, lon, address, [[tag id, people], …]], …]}
+     The dots live in their own pane above the grids; the pane lets clicks through to the grid
+     underneath except on a dot. */
+  function addHouseMarks(map, data, urlPattern) {
+    if (!data || !data.houses || !data.houses.length) { return; }
+    var pane = map.createPane("houses");
+    pane.style.zIndex = 450;
+    pane.style.pointerEvents = "none";
+    var group = L.featureGroup();
+    var seen = {};
+    data.houses.forEach(function (row) {
+      var tags = row[4];
+      var first = data.tags[tags[0][0]] || {};
+      var marker = L.circleMarker(spread(row[1], row[2], seen), {
+        pane: "houses", radius: 6, color: "#fff", weight: 1.5, className: "house-mark",
+        fillColor: first.colour || "#6b7280", fillOpacity: 0.95
+      });
+      marker.bindTooltip(row[3], { direction: "top" });
+      marker.bindPopup(function () {
+        var url = urlPattern ? urlPattern.replace(/0\/$/, row[0] + "/") : null;
+        var title = url ? h("a", { href: url, text: row[3] }) : document.createTextNode(row[3]);
+        var list = h("ul", { "class": "map-popup__staff" });
+        tags.forEach(function (t) {
+          var tag = data.tags[t[0]] || {};
+          list.appendChild(h("li", {}, [
+            h("span", { "class": "legend__dot", style: "--chip: " + (tag.colour || "#6b7280"), "aria-hidden": "true" }),
+            " " + (tag.name || "") + " (" + t[1] + ")"
+          ]));
+        });
+        return h("div", { "class": "map-popup" }, [h("p", { "class": "map-popup__title" }, [title]), list]);
+      });
+      group.addLayer(marker);
+    });
+    group.addTo(map);
+  }
+
+  /* Houses of one building share its point: lay the later ones on a small sunflower spiral
+     around it (about 3 m apart), so each stays visible and clickable when zoomed in. */
+  function spread(lat, lon, seen) {
+    var key = lat + "," + lon;
+    var i = seen[key] = (seen[key] || 0) + 1;
+    if (i === 1) { return [lat, lon]; }
+    var r = 3 * Math.sqrt(i - 1);
+    var angle = (i - 1) * 2.39996;
+    return [lat + r * Math.cos(angle) / 111320,
+            lon + r * Math.sin(angle) / (111320 * Math.cos(lat * Math.PI / 180))];
+  }
+
+  /* A place's page (house, building, estate, organisation, component): its grid's outline
+     and its point(s). Data: {outline: FeatureCollection, points: [{lat, lon, label, url, colour}]} */
+  function initPoints(el) {
+    var map = createMap(el);
+    var data = readJSON(el.dataset.geojson) || {};
+    var points = data.points || [];
+    // Leaflet draws vector layers only once the map has a view: place it first.
+    if (points.length === 1) {
+      map.setView([points[0].lat, points[0].lon], 17);
+    } else {
+      fit(map, L.latLngBounds(points.map(function (p) { return [p.lat, p.lon]; })));
+    }
+    if (data.outline && data.outline.features.length) {
+      L.geoJSON(data.outline, { style: style("region", { fillOpacity: 0.05, weight: 1.5, dashArray: "6 4" }), interactive: false }).addTo(map);
+    }
+    points.forEach(function (p) {
+      var marker = L.circleMarker([p.lat, p.lon], {
+        radius: 8, color: "#fff", weight: 2, fillColor: p.colour || COLORS.basic, fillOpacity: 1
+      }).addTo(map);
+      marker.bindTooltip(p.label, { direction: "top" });
+      if (p.url) {
+        marker.bindPopup(function () {
+          return h("div", { "class": "map-popup" }, [h("p", { "class": "map-popup__title" }, [h("a", { href: p.url, text: p.label })])]);
+        });
+      }
+    });
   }
 
   /* A region's page: its children's boundaries inside its own outline. */
@@ -277,7 +361,7 @@
     }
   }
 
-  var INIT = { grids: initGrids, region: initRegion, grid: initGrid, lookup: initLookup };
+  var INIT = { grids: initGrids, region: initRegion, grid: initGrid, lookup: initLookup, points: initPoints };
 
   function start() {
     document.querySelectorAll("[data-gezhi-map]").forEach(function (el) {
