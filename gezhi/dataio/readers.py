@@ -414,8 +414,7 @@ def _open_csv(path: Path) -> Table:
 
     def rows() -> Iterator[tuple[int, list]]:
         try:
-            for number, values in enumerate(csv.reader(text, delimiter=delimiter), start=1):
-                yield number, values
+            yield from enumerate(csv.reader(text, delimiter=delimiter), start=1)
         except UnicodeDecodeError as exc:
             raise FileRejected(_("文件编码无法识别:请另存为 UTF-8 或 GBK 编码的 CSV。")) from exc
         except csv.Error as exc:

@@ -76,6 +76,7 @@ from gezhi.regions.tiling import rectangle, split_polygon
 
 SYNTHETIC_DISTRICT_CODE = "370499"  # not a real county: the benchmark city never meets real data
 SYNTHETIC_DISTRICT_NAME = "格治模拟区"
+SYNTHETIC_MARK = "gezhi gen-city 生成的模拟城区,用于性能测试。"
 SYNTHETIC_EAST_LON = 116.95  # the synthetic city lies west of this meridian, the demo east of it
 SYNTHETIC_CENTRE_LAT = 35.0
 GRID_AREA_M2 = 100_000
@@ -430,7 +431,7 @@ def _composition(rng: random.Random, size: int, *, tenant: bool) -> tuple[str, l
         head = _Member(H.HEAD, rng.randint(32, 58), rng.random() < 0.55)
         return ("with_parent", [head, *parents(head.age, 1)])
     if size == 3:
-        if not tenant and roll < 0.12:
+        if not tenant and roll < 0.06:
             grandparents = couple(56, 74)
             return ("left_behind", [*grandparents,
                                     _Member(H.GRANDCHILD, rng.randint(3, 15), rng.random() < 0.52)])
@@ -440,7 +441,7 @@ def _composition(rng: random.Random, size: int, *, tenant: bool) -> tuple[str, l
         pair = couple(30, 56)
         return ("with_parent", [*pair, *parents(pair[0].age, 1)])
     if size == 4:
-        if not tenant and roll < 0.15:
+        if not tenant and roll < 0.08:
             grandparents = couple(56, 74)
             return ("left_behind", [*grandparents,
                                     *children(grandparents[0].age - 26, 2, H.GRANDCHILD)])
@@ -541,9 +542,12 @@ class _Rows:
                             for d, p, f in zip(defaults, plain, fields, strict=True)]
                 convert = [(i, f.attname, f) for i, (f, p) in enumerate(zip(fields, plain,
                                                                            strict=True)) if not p]
-                sql = "INSERT INTO {} ({}) VALUES ({})".format(
-                    quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields),
-                    ", ".join(["%s"] * len(fields)))
+                columns = ", ".join(quote(f.column) for f in fields)
+                if connection.vendor == "postgresql":
+                    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+                else:
+                    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+                        quote(model._meta.db_table), columns, ", ".join(["%s"] * len(fields)))
                 values = []
                 for row in rows:
                     value = [row.get(name, default) for name, default in zip(names, defaults,
@@ -552,8 +556,13 @@ class _Rows:
                         if name in row:
                             value[i] = f.get_db_prep_save(value[i], connection)
                     values.append(value)
-                for start in range(0, len(values), 2000):
-                    cursor.executemany(sql, values[start:start + 2000])
+                if connection.vendor == "postgresql":  # COPY: one stream, no statement per row
+                    with cursor.cursor.copy(sql) as copy:
+                        for value in values:
+                            copy.write_row(value)
+                else:
+                    for start in range(0, len(values), 2000):
+                        cursor.executemany(sql, values[start:start + 2000])
                 self.written[model] += len(rows)
                 rows.clear()
 
@@ -923,10 +932,10 @@ class CityGenerator:
 
     def _politics(self, rng: random.Random, age: int) -> str:
         roll = rng.random()
-        if age >= 18 and roll < (0.125 if age >= 60 else 0.095):
+        if age >= 18 and roll < (0.1 if age >= 60 else 0.075):
             return PoliticalStatus.CPC_MEMBER
-        if 18 <= age <= 40 and roll < 0.135:
-            return PoliticalStatus.CPC_PROBATIONARY if roll > 0.13 else PoliticalStatus.CPC_MEMBER
+        if 18 <= age <= 40 and roll < 0.11:
+            return PoliticalStatus.CPC_PROBATIONARY if roll > 0.105 else PoliticalStatus.CPC_MEMBER
         if 14 <= age <= 28 and roll < 0.5:
             return PoliticalStatus.LEAGUE_MEMBER
         if age >= 30 and roll > 0.997:
@@ -1341,7 +1350,7 @@ def build_synthetic_regions(*, grids: int, seed: int = 0,
     outline = rectangle(SYNTHETIC_EAST_LON - side / 2 / kx, SYNTHETIC_CENTRE_LAT, side, side)
     district = region_create(code=district_code, name=SYNTHETIC_DISTRICT_NAME,
                              level=Level.DISTRICT, boundary=geojson_geometry(outline),
-                             description="gezhi gen-city 生成的模拟城区,用于性能测试。")
+                             description=SYNTHETIC_MARK)
     n_communities = math.ceil(grids / GRIDS_PER_COMMUNITY)
     n_subdistricts = math.ceil(n_communities / COMMUNITIES_PER_SUBDISTRICT)
     per_subdistrict = allocate(n_communities, [1.0] * n_subdistricts)
@@ -1389,6 +1398,9 @@ def delete_synthetic_city(*, district_code: str = SYNTHETIC_DISTRICT_CODE) -> in
     district = Region.objects.filter(code=district_code).first()
     if district is None:
         return 0
+    if district.description != SYNTHETIC_MARK:  # never a real district, whatever the code
+        raise GridsNotEmpty(_("%(code)s 不是 gen-city 生成的模拟城区,不能删除。")
+                            % {"code": district_code})
     path = district.path
     inside = {"grid__path__startswith": path}
     removed = Person.objects.filter(**inside).count()

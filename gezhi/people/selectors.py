@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import scope_for, visible_to
@@ -103,7 +103,8 @@ def person_residences(*, person: Person) -> list[Residence]:
     """Every residence link of a person, current first (history kept)."""
     return list(Residence.objects.filter(person=person)
                 .select_related("house__building__estate", "house__unit")
-                .order_by("moved_out", "-moved_in"))
+                # PostgreSQL sorts NULLs last, SQLite first: say which (current links first).
+                .order_by(F("moved_out").asc(nulls_first=True), "-moved_in"))
 
 
 def household_list(*, viewer, grid: Region | None = None) -> QuerySet[Household]:

@@ -6,7 +6,12 @@ import re
 import pytest
 
 from gezhi.people.models import Tag
-from gezhi.people.services import person_create, person_tag_add, residence_move_in, residence_move_out
+from gezhi.people.services import (
+    person_create,
+    person_tag_add,
+    residence_move_in,
+    residence_move_out,
+)
 from gezhi.places.models import ComponentClass
 from gezhi.places.services import building_create, component_create, house_create
 

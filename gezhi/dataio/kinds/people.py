@@ -1,0 +1,397 @@
+"""Import of people (实有人口), with their house (居住关系) and tags.
+
+A batch is validated row by row with the shared rules (people.services.clean_person, minus
+its per-row "already registered" query), then matched as a whole: one query finds the people
+already registered under the batch's ID numbers (blind index), one the houses, one their
+current homes and tags. Re-importing a person updates them; a blank cell keeps what is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gezhi.accounts.roles import Perm
+from gezhi.accounts.scope import scope_for
+from gezhi.core import crypto
+from gezhi.core.errors import ValidationFailed
+from gezhi.dataio import bulk
+from gezhi.dataio.kinds.base import (
+    REQUIRED_NOTE,
+    Column,
+    Duplicates,
+    Importer,
+    RowError,
+    choice_map,
+    field_error,
+    max_length_check,
+    parse_date,
+    text,
+)
+from gezhi.people.codes import (
+    ETHNICITIES,
+    IdType,
+    PoliticalStatus,
+    ResidenceKind,
+    ResidenceRelation,
+    ResidenceType,
+    Sex,
+)
+from gezhi.people.models import Person, PersonTag, Residence, Tag
+from gezhi.people.services import apply_person, clean_person
+from gezhi.places.models import House
+
+COLUMNS = [
+    Column("name", "姓名", ("姓 名",), required=True, note=REQUIRED_NOTE, example="张桂兰"),
+    Column("id_type", "证件类型", codes="id_type", example="居民身份证",
+           note=gettext_lazy("留空为居民身份证。")),
+    Column("id_number", "证件号码", ("身份证号", "身份证号码", "公民身份号码", "证件号"),
+           required=True, text=True, width=22, example="370481194503020026",
+           note=gettext_lazy("必填。居民身份证为18位,校验位不对会被指出。请把本列设为文本格式,"
+                             "否则 Excel 会把号码存成数字、丢掉末几位。")),
+    Column("sex", "性别", codes="sex", width=8, example="女",
+           note=gettext_lazy("居民身份证可留空,由证件号码得出;填写时须与号码一致。")),
+    Column("birth_date", "出生日期", ("出生年月",), example="1945-03-02",
+           note=gettext_lazy("居民身份证可留空,由证件号码得出。格式如 1980-01-31。")),
+    Column("ethnicity", "民族", codes="ethnicity", width=10, example="汉族"),
+    Column("phone", "联系电话", ("手机号", "手机号码", "电话", "联系方式", "电话号码"), text=True,
+           width=16, example="13806321111",
+           note=gettext_lazy("11位手机号,或带区号的固定电话(0632-5512345)。")),
+    Column("political_status", "政治面貌", codes="political_status", example="群众"),
+    Column("residence_type", "人口类型", ("人员类型", "户籍类型"), codes="residence_type",
+           example="户籍人口", note=gettext_lazy("留空为户籍人口。")),
+    Column("employer", "工作单位", ("工作单位或学校", "服务处所"), width=20),
+    Column("grid", "网格编码", codes="grids", text=True, width=18, example="370481001001001",
+           note=gettext_lazy("有住址时可留空,按房屋所在网格。")),
+    Column("address", "住址", ("房屋地址", "现住址", "居住地址"), width=30,
+           note=gettext_lazy("与系统中的房屋地址完全一致;也可不填本列,改填小区、楼栋、单元、户室号。"
+                             "房屋须先导入。")),
+    Column("estate", "小区", ("小区名称", "院落"), width=16, example="善国盛景小区"),
+    Column("building", "楼栋", ("楼号", "楼栋号"), width=10, example="1号楼"),
+    Column("unit", "单元", width=8, example="1单元"),
+    Column("number", "户室号", ("房号", "户室", "门牌号"), text=True, width=10, example="101"),
+    Column("relation", "与房屋关系", ("居住关系",), codes="relation", example="产权人",
+           note=gettext_lazy("留空为其他。搬到新房屋时,原住址的居住关系自动结束。")),
+    Column("tags", "标签", ("人员标签",), codes="tags", width=20, example="独居老人",
+           note=gettext_lazy("多个标签用逗号分隔。导入只添加标签,不移除已有标签。")),
+    Column("notes", "备注", width=20),
+]
+
+ID_TYPES = choice_map(IdType.choices, {"身份证": IdType.RESIDENT_ID})
+SEXES = choice_map(Sex.choices, {"男性": Sex.MALE, "女性": Sex.FEMALE})
+ETHNICITY_CODES = {**choice_map(ETHNICITIES),
+                   **{name.removesuffix("族"): code for code, name in ETHNICITIES},
+                   **{str(int(code)): code for code, _name in ETHNICITIES}}
+POLITICAL = choice_map(PoliticalStatus.choices, {
+    "党员": PoliticalStatus.CPC_MEMBER, "中国共产党党员": PoliticalStatus.CPC_MEMBER,
+    "预备党员": PoliticalStatus.CPC_PROBATIONARY, "团员": PoliticalStatus.LEAGUE_MEMBER,
+    "共青团员": PoliticalStatus.LEAGUE_MEMBER})
+RESIDENCE_TYPES = choice_map(ResidenceType.choices, {
+    "户籍": ResidenceType.REGISTERED, "常住人口": ResidenceType.REGISTERED,
+    "流动": ResidenceType.FLOATING, "境外": ResidenceType.OVERSEAS})
+RELATIONS = choice_map(ResidenceRelation.choices, {
+    "业主": ResidenceRelation.OWNER, "房主": ResidenceRelation.OWNER,
+    "家属": ResidenceRelation.FAMILY, "租客": ResidenceRelation.TENANT,
+    "承租人": ResidenceRelation.TENANT})
+TAG_SPLIT = re.compile(r"[,,、;;\s]+")
+
+# Person columns the import sets; "version" last (bulk.update checks it).
+FIELDS = ["name", "id_type", "birth_date", "sex", "ethnicity", "political_status",
+          "residence_type", "employer", "notes", "grid_id", "id_number_ct", "id_number_bidx",
+          "id_number_mask", "phone_ct", "phone_bidx", "phone_mask", "id_tail", "phone_tail",
+          "updated_at"]
+PLAIN = ["name", "id_type", "birth_date", "sex", "ethnicity", "political_status",
+         "residence_type", "employer", "notes"]
+RESIDENCE_FIELDS = ["person_id", "house_id", "kind", "relation", "moved_in", "created_at",
+                    "created_by_id"]
+TAG_FIELDS = ["person_id", "tag_id", "note", "added_by_id", "added_at"]
+
+
+@dataclass
+class Pending:
+    row: int
+    cleaned: dict
+    given: set
+    bidx: str
+    grid: object = None
+    house_key: tuple | None = None
+    relation: str = ""
+    tags: list = field(default_factory=list)
+
+
+def _variants(value: str, suffix: str) -> tuple[str, ...]:
+    """"1" and "1单元" name the same unit; "3" and "3号楼" the same building."""
+    return (value, value + suffix) if value.isdigit() else (value,)
+
+
+class PeopleImport(Importer):
+    kind = "people"
+    label = gettext_lazy("实有人口")
+    columns = COLUMNS
+    ignored_headers = ("序号", "所属网格")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.duplicates = Duplicates()
+        self.special = scope_for(self.actor, Perm.SPECIAL_VIEW) if self.actor else None
+        self.tag_names = {}
+        for tag in Tag.objects.all():
+            self.tag_names[tag.name] = tag
+            self.tag_names[tag.code] = tag
+        self.actor_id = self.actor.pk if self.actor is not None else None
+
+    # Phase 1: one row, no queries beyond cached grid codes.
+
+    def _clean(self, number: int, raw: dict) -> Pending:
+        id_raw = raw.get("id_number")
+        if isinstance(id_raw, float):
+            raise RowError("id_number", _("证件号码被 Excel 存成了数字,末几位已丢失:请把本列设为文本格式后重新填写。"))
+        id_number = text(id_raw)
+        if "*" in id_number:
+            raise RowError("id_number", _("证件号码是脱敏后的号码(含 *),无法导入,请填写完整号码。"))
+        fields = {"name": text(raw.get("name")), "id_number": id_number}
+        given = set()
+        for key, mapping in (("id_type", ID_TYPES), ("sex", SEXES), ("ethnicity", ETHNICITY_CODES),
+                             ("political_status", POLITICAL),
+                             ("residence_type", RESIDENCE_TYPES)):
+            value = text(raw.get(key))
+            if value:
+                # An unknown spelling goes to clean_person as is, which says it is invalid.
+                fields[key] = mapping.get(value, value)
+                given.add(key)
+        for key in ("phone", "employer", "notes"):
+            value = text(raw.get(key))
+            if value:
+                fields[key] = value
+                given.add(key)
+        birth = parse_date(raw.get("birth_date"), "birth_date", _("出生日期"),
+                           date1904=self.date1904)
+        if birth is not None:
+            fields["birth_date"] = birth
+            given.add("birth_date")
+        fields.setdefault("id_type", "")
+        try:
+            cleaned = clean_person(**fields, check_duplicate=False)
+        except ValidationFailed as exc:
+            raise field_error(exc, "id_number") from None
+        max_length_check(Person, {"notes": cleaned["notes"]}, {"notes": _("备注")})
+        pending = Pending(number, cleaned, given,
+                          crypto.blind_index(cleaned["id_number"], kind="id_number"))
+        code = text(raw.get("grid"))
+        if code:
+            pending.grid = self.grids.resolve(code, "grid")
+        address = text(raw.get("address"))
+        if address:
+            pending.house_key = ("address", address)
+        elif any(text(raw.get(k)) for k in ("estate", "building", "unit", "number")):
+            building, house_number = text(raw.get("building")), text(raw.get("number"))
+            if not building or not house_number:
+                missing = "building" if not building else "number"
+                raise RowError(missing, _("填写住址时,楼栋和户室号都要填写。"))
+            pending.house_key = ("parts", text(raw.get("estate")), building,
+                                 text(raw.get("unit")), house_number)
+        relation = text(raw.get("relation"))
+        if relation:
+            if relation not in RELATIONS:
+                raise RowError("relation", _("与房屋关系的取值无效:%(value)s") % {"value": relation})
+            if pending.house_key is None:
+                raise RowError("relation", _("填写了与房屋关系,但没有填写住址。"))
+        pending.relation = RELATIONS.get(relation, ResidenceRelation.OTHER)
+        for name in TAG_SPLIT.split(text(raw.get("tags"))):
+            if not name:
+                continue
+            tag = self.tag_names.get(name)
+            if tag is None:
+                raise RowError("tags", _("未知的标签:%(name)s") % {"name": name[:20]})
+            pending.tags.append(tag)
+        return pending
+
+    # Phase 2: the batch against the database.
+
+    def _houses(self, pendings: list[Pending]) -> tuple[dict, dict]:
+        addresses = {p.house_key[1] for p in pendings
+                     if p.house_key and p.house_key[0] == "address"}
+        parts = [p.house_key for p in pendings if p.house_key and p.house_key[0] == "parts"]
+        by_address: dict[str, list[House]] = {}
+        by_parts: dict[tuple[str, str], list[House]] = {}  # (building, number) → houses
+        related = ("grid", "building__estate", "unit")
+        if addresses:
+            for house in House.objects.filter(address__in=addresses).select_related(*related):
+                by_address.setdefault(house.address, []).append(house)
+        if parts:
+            qs = House.objects.filter(
+                number__in={key[4] for key in parts},
+                building__name__in={v for key in parts for v in _variants(key[2], "号楼")})
+            if all(key[1] for key in parts):
+                qs = qs.filter(building__estate__name__in={key[1] for key in parts})
+            for house in qs.select_related(*related):
+                by_parts.setdefault((house.building.name, house.number), []).append(house)
+        return by_address, by_parts
+
+    def _house(self, pending: Pending, by_address: dict, by_parts: dict) -> House | None:
+        key = pending.house_key
+        if key is None:
+            return None
+        if key[0] == "address":
+            found, column = by_address.get(key[1], []), "address"
+        else:
+            _kind, estate, building, unit, number = key
+            units = _variants(unit, "单元")
+            found = [h for b in _variants(building, "号楼") for h in by_parts.get((b, number), [])
+                     if (not estate or (h.building.estate_id and h.building.estate.name == estate))
+                     and (not unit or (h.unit_id and h.unit.name in units))]
+            column = "number"
+        if pending.grid is not None and len(found) > 1:
+            found = [h for h in found if h.grid_id == pending.grid.pk]
+        if not found:
+            raise RowError(column, _("找不到该住址的房屋,请核对,或先导入房屋。"))
+        if len(found) > 1:
+            raise RowError(column, _("该住址对应多处房屋,请填写小区、单元或网格编码以区分。"))
+        house = found[0]
+        if pending.grid is not None and pending.grid.pk != house.grid_id:
+            raise RowError("grid", _("网格编码与房屋所在网格不一致。"))
+        self.grids.check(house.grid, column)
+        return house
+
+    def process(self, rows: list[tuple[int, dict]], *, write: bool) -> None:
+        report = self.report
+        pendings: list[Pending] = []
+        for number, raw in rows:
+            try:
+                pendings.append(self._clean(number, raw))
+            except RowError as exc:
+                self.problem(number, exc.column, exc.message)
+        repeats = self.duplicates.check([(p.row, p.bidx) for p in pendings])
+        for p in pendings:
+            if p.row in repeats:
+                self.problem(p.row, "id_number", _("与第 %(row)d 行的证件号码重复。")
+                             % {"row": repeats[p.row]})
+        pendings = [p for p in pendings if p.row not in repeats]
+        if not pendings:
+            return
+
+        existing: dict[str, list[Person]] = {}
+        for person in Person.objects.filter(
+                id_number_bidx__in=[p.bidx for p in pendings]).select_related("grid"):
+            existing.setdefault(person.id_number_bidx, []).append(person)
+        by_address, by_parts = self._houses(pendings)
+        known = [existing[p.bidx][0].pk for p in pendings if p.bidx in existing]
+        homes: dict[int, list[tuple[int, int]]] = {}
+        active: set[tuple[int, int]] = set()
+        if known:
+            for rid, pid, hid in Residence.objects.filter(
+                    person_id__in=known, kind=ResidenceKind.LIVES,
+                    moved_out__isnull=True).values_list("id", "person_id", "house_id"):
+                homes.setdefault(pid, []).append((rid, hid))
+            active = set(PersonTag.objects.filter(person_id__in=known, removed_at__isnull=True)
+                         .values_list("person_id", "tag_id"))
+
+        now = timezone.now()
+        creates, updates, links, ended, tag_rows = [], [], [], [], []
+        new_links: list[tuple[int, int, str]] = []  # (index in creates, house, relation)
+        new_tags: list[tuple[int, int]] = []  # (index in creates, tag)
+        for p in pendings:
+            try:
+                action = self._decide(p, existing.get(p.bidx, []), by_address, by_parts,
+                                      active, now, write=write)
+            except RowError as exc:
+                self.problem(p.row, exc.column, exc.message)
+                continue
+            kind, values, person, house, added_tags = action
+            if kind == "create":
+                index = len(creates)
+                creates.append(values)
+                if house is not None:
+                    new_links.append((index, house.pk, p.relation))
+                new_tags += [(index, tag.pk) for tag in added_tags]
+                report.created += 1
+                continue
+            changed = values is not None
+            if changed and write:
+                updates.append((person.pk, *values, person.version + 1))
+            if house is not None and all(hid != house.pk for _rid, hid in homes.get(person.pk, [])):
+                ended += [rid for rid, _hid in homes.get(person.pk, [])]
+                links.append((person.pk, house.pk, ResidenceKind.LIVES, p.relation, self.today,
+                              now, self.actor_id))
+                changed = True
+            for tag in added_tags:
+                tag_rows.append((person.pk, tag.pk, "", self.actor_id, now))
+                changed = True
+            if changed:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        if not write:
+            return
+        ids = bulk.insert(Person, [*FIELDS, "created_at", "version"], creates)
+        bulk.update(Person, [*FIELDS, "version"], updates, versioned=True)
+        if ended:
+            Residence.objects.filter(pk__in=ended).update(moved_out=self.today)
+        links += [(ids[i], house, ResidenceKind.LIVES, relation, self.today, now, self.actor_id)
+                  for i, house, relation in new_links]
+        bulk.insert(Residence, RESIDENCE_FIELDS, links)
+        tag_rows += [(ids[i], tag, "", self.actor_id, now) for i, tag in new_tags]
+        bulk.insert(PersonTag, TAG_FIELDS, tag_rows)
+
+    def _decide(self, p: Pending, matches: list[Person], by_address, by_parts, active, now,
+                *, write: bool):
+        """What to do with one valid row: ("create" | "update", the column values to write
+        (None: nothing changed, or not writing), the stored person, the house, tags to add).
+        Raises RowError for a rule that involves stored data."""
+        if len(matches) > 1:
+            raise RowError("id_number", _("系统中已有多人登记了该证件号码,请先在系统中核对。"))
+        person = matches[0] if matches else None
+        if person is not None and not self.grids.allowed(person.grid):
+            raise RowError("id_number", _("该证件号码已在您管辖范围以外的网格登记,无法在此更新。"))
+        house = self._house(p, by_address, by_parts)
+        if house is not None:
+            grid, grid_column = house.grid, "address" if p.house_key[0] == "address" else "number"
+        elif p.grid is not None:
+            grid, grid_column = p.grid, "grid"
+        elif person is not None:
+            grid, grid_column = person.grid, "grid"
+        elif self.default_grid is not None:
+            grid, grid_column = self.default_grid, "grid"
+        else:
+            raise RowError("grid", _("请填写网格编码或住址。"))
+        self.grids.check(grid, grid_column)
+        for tag in p.tags:
+            if tag.restricted and self.special is not None and not self.special.covers_path(
+                    grid.path):
+                raise RowError("tags", _("您无权设置特殊人群标签:%(name)s") % {"name": tag.name})
+        cleaned = p.cleaned
+        if person is None:
+            values = self._row(cleaned, grid.pk, now) + [now, 1] if write else None
+            return ("create", values, None, house, p.tags)
+        added = [t for t in p.tags if (person.pk, t.pk) not in active]
+        kept = ["ethnicity", "political_status", "residence_type", "employer", "notes"]
+        if cleaned["id_type"] != IdType.RESIDENT_ID:  # otherwise both follow from the number
+            kept += ["birth_date", "sex"]
+        for key in kept:  # a blank cell keeps the stored value
+            if key not in p.given:
+                cleaned[key] = getattr(person, key)
+        phone_bidx = (crypto.blind_index(cleaned["phone"], kind="phone") if cleaned["phone"]
+                      else person.phone_bidx)
+        if (all(cleaned[key] == getattr(person, key) for key in PLAIN)
+                and grid.pk == person.grid_id and phone_bidx == person.phone_bidx):
+            return ("update", None, person, house, added)
+        values = self._row(cleaned, grid.pk, now, keep_phone=person) if write else None
+        return ("update", values, person, house, added)
+
+    @staticmethod
+    def _row(cleaned: dict, grid_id: int, now, keep_phone: Person | None = None) -> list:
+        """The FIELDS values of a person, encrypted and masked by the shared apply_person."""
+        target = apply_person(SimpleNamespace(), cleaned)
+        if keep_phone is not None and not cleaned["phone"]:
+            for name in ("phone_ct", "phone_bidx", "phone_mask", "phone_tail"):
+                setattr(target, name, getattr(keep_phone, name))
+        return [target.name, target.id_type, target.birth_date, target.sex, target.ethnicity,
+                target.political_status, target.residence_type, target.employer, target.notes,
+                grid_id, target.id_number_ct, target.id_number_bidx, target.id_number_mask,
+                target.phone_ct, target.phone_bidx, target.phone_mask, target.id_tail,
+                target.phone_tail, now]
