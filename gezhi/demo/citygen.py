@@ -36,7 +36,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import shapely
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -308,13 +308,18 @@ class GridPlan:
     dedicated: str = ""
 
     def describe(self) -> str:
-        parts = [f"{name}1-{n}号楼" for name, n in self.estates]
+        parts = [estate_scope(name, n) for name, n in self.estates]
         if self.street and self.numbers:
             parts.append(f"{self.street}{self.numbers[0]}-{self.numbers[1]}号沿街商户")
         return "、".join(parts)
 
 
-_ESTATE_PART = re.compile(r"^(?P<name>.+?)1-(?P<n>\d+)号楼$")
+def estate_scope(name: str, buildings: int) -> str:
+    """An estate's part of a 覆盖范围: 龙泉苑1-6号楼, or 电业局宿舍1号楼."""
+    return f"{name}1号楼" if buildings == 1 else f"{name}1-{buildings}号楼"
+
+
+_ESTATE_PART = re.compile(r"^(?P<name>.+?)(?:1-(?P<n>\d+)|1)号楼$")
 _STREET_PART = re.compile(r"^(?P<street>\D+?)(?P<start>\d+)-(?P<end>\d+)号沿街商户$")
 
 
@@ -325,7 +330,7 @@ def plan_of(grid: Region) -> GridPlan | None:
     estates, street, numbers = [], "", None
     for part in (p.strip() for p in (grid.description or "").split("、")):
         if m := _ESTATE_PART.match(part):
-            estates.append((m["name"], max(1, min(int(m["n"]), 60))))
+            estates.append((m["name"], max(1, min(int(m["n"] or 1), 60))))
         elif m := _STREET_PART.match(part):
             street, numbers = m["street"], (int(m["start"]), int(m["end"]))
     if not estates and not street:
@@ -475,6 +480,7 @@ _PLAIN_TYPES = frozenset({"AutoField", "BigAutoField", "CharField", "TextField",
 WRITE_ORDER = (Organisation, Estate, Building, Unit, House, Person, Household, HouseholdMember,
                Residence, PersonTag, Component)
 ID_BLOCK = 1000
+FLUSH_ROWS = 20_000  # rows kept before writing: few round trips, bounded memory
 
 
 class _Rows:
@@ -492,10 +498,16 @@ class _Rows:
         self.written: dict[type, int] = dict.fromkeys(WRITE_ORDER, 0)
         self.next_id: dict[type, int] = {}
         self.reserved: dict[type, list[int]] = {}
+        self.count = 0  # rows pending
+        self.analysed = False
+        # Unique values of the pending rows, which a database query cannot see yet.
+        self.unique: dict[str, set[str]] = {"id_number_bidx": set(), "phone_bidx": set(),
+                                            "credit_code": set()}
 
     def add(self, model, **row) -> dict:
         row["id"] = self._reserve(model)
         self.pending[model].append(row)
+        self.count += 1
         return row
 
     def _reserve(self, model) -> int:
@@ -565,6 +577,23 @@ class _Rows:
                         cursor.executemany(sql, values[start:start + 2000])
                 self.written[model] += len(rows)
                 rows.clear()
+        self.count = 0
+        for values in self.unique.values():
+            values.clear()
+        if connection.vendor == "postgresql" and not self.analysed:
+            self._analyse()
+
+    def _analyse(self) -> None:
+        """Fresh statistics once the first rows are in: without them PostgreSQL plans the
+        uniqueness checks on a table it believes empty as full scans, for the whole run."""
+        self.analysed = True
+        tables = ", ".join(self.connection.ops.quote_name(m._meta.db_table)
+                           for m in (Person, Organisation, Component))
+        try:
+            with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {tables}")
+        except DatabaseError:  # not the tables' owner: slower checks, same result
+            pass
 
 
 def _sensitive(name: str, value: str, mask) -> dict:
@@ -610,7 +639,8 @@ class CityGenerator:
         self.rows = _Rows()
         self.tags = _tags()
         self.component_classes = _component_classes()
-        self.property_companies: list[dict] = []
+        self.property_companies: list[dict] = []  # the latest, which new estates may share
+        self.company_names: set[str] = set()
         self.employers: list[str] = list(PUBLIC_EMPLOYERS)
         self.elsewhere_houses: list[int] = []  # owner-occupied houses of earlier grids
         self.estate_names: set[str] = set()
@@ -627,6 +657,8 @@ class CityGenerator:
         last_report = 0.0
         for index, (grid, n_people) in enumerate(zip(grids, people, strict=True)):
             self._grid(grid, n_people)
+            if self.rows.count >= FLUSH_ROWS or index == len(grids) - 1:
+                self.rows.flush()
             now = time.monotonic()
             if self.progress and (now - last_report > 0.5 or index == len(grids) - 1):
                 last_report = now
@@ -676,14 +708,14 @@ class CityGenerator:
         sizes = [] if plan.dedicated else _household_sizes(rng, n_people)
         if sizes and not plan.estates:  # people to house but no estate stated: invent one
             plan = replace(plan, estates=((self._estate_name(rng), max(1, n_people // 70)),))
+        first_org = len(self.rows.pending[Organisation])
         estates = self._estates(grid, plan, rng, area)
         houses = self._houses(grid, plan, estates, sizes, rng, area) if estates else []
         if sizes:
             self._people(grid, houses, sizes, rng)
         self._organisations(grid, plan, estates, rng, area)
         self._components(grid, plan, rng, area)
-        self._unique_credit_codes(rng)
-        self.rows.flush()
+        self._unique_credit_codes(rng, self.rows.pending[Organisation][first_org:])
         if not grid.description and plan.describe():
             Region.objects.filter(pk=grid.pk).update(description=plan.describe())
         owner_houses = [h["id"] for h in houses if h["usage"] == HouseUsage.OWNER_OCCUPIED]
@@ -743,13 +775,13 @@ class CityGenerator:
             company = None
             if rng.random() < (0.4 if old else 0.88):
                 if self.property_companies and rng.random() < 0.65:
-                    company = rng.choice(self.property_companies[-40:])
+                    company = rng.choice(self.property_companies)
                 else:
                     company = self._organisation(
                         grid, rng, kind=OrgKind.PROPERTY_COMPANY, point=area.near(lon, lat, 40),
                         name=self._company_name(rng), industry="物业管理",
                         employees=rng.randint(12, 160), address=f"{street}{rng.randint(low, high)}号")
-                    self.property_companies.append(company)
+                    self.property_companies = [*self.property_companies[-39:], company]
             estates.append(self.rows.add(
                 Estate, grid_id=grid.pk, name=name, street=street, lat=lat, lon=lon,
                 address=f"{street}{rng.randint(low, high)}号", built_year=built,
@@ -757,13 +789,13 @@ class CityGenerator:
         return estates
 
     def _company_name(self, rng: random.Random) -> str:
-        taken = {c["name"] for c in self.property_companies}
         name = ""
         for attempt in range(100):
             word = rng.choice(ENTERPRISE_WORDS) + (rng.choice(ESTATE_WORDS) if attempt > 20 else "")
             name = f"滕州市{word}{rng.choice(PROPERTY_SUFFIXES)}"
-            if name not in taken:
+            if name not in self.company_names:
                 break
+        self.company_names.add(name)
         return name
 
     def _houses(self, grid: Region, plan: GridPlan, estates: list[dict], sizes: list[int],
@@ -1041,12 +1073,13 @@ class CityGenerator:
             tags.append((resident, code, ""))
 
     def _unique_numbers(self, rng: random.Random, residents: list[_Resident]) -> None:
-        """No ID number or phone twice, in this grid or among the people stored (the earlier
-        grids of this run included): the rare collision is drawn again."""
+        """No ID number or phone twice, in this grid, among the rows waiting to be written or
+        among the people stored: the rare collision is drawn again."""
         for kind in ("id_number", "phone"):
             column = f"{kind}_bidx"
+            pending = self.rows.unique[column]
             while True:
-                seen: set[str] = set()
+                seen: set[str] = set(pending)
                 by_index: dict[str, _Resident] = {}
                 clashes = []
                 for resident in residents:
@@ -1059,6 +1092,7 @@ class CityGenerator:
                     by_index[value] = resident
                 clashes += [by_index[v] for v in _existing(Person, column, list(by_index))]
                 if not clashes:
+                    pending.update(by_index)
                     break
                 for resident in clashes:
                     self._redraw(rng, resident, kind)
@@ -1098,18 +1132,19 @@ class CityGenerator:
             credit_code=credit_code(rng, kind=kind, region=grid.code[:6]),
             **_sensitive("contact_phone", phone, mask_phone))
 
-    def _unique_credit_codes(self, rng: random.Random) -> None:
-        """A fresh code for the rare one drawn twice or already stored."""
-        orgs = self.rows.pending[Organisation]
+    def _unique_credit_codes(self, rng: random.Random, orgs: list[dict]) -> None:
+        """A fresh code for the rare one drawn twice, waiting to be written or stored."""
+        pending = self.rows.unique["credit_code"]
         while orgs:
             taken = set(_existing(Organisation, "credit_code", [o["credit_code"] for o in orgs]))
-            seen: set[str] = set()
+            seen: set[str] = set(pending)
             redo = []
             for org in orgs:
                 if org["credit_code"] in taken or org["credit_code"] in seen:
                     redo.append(org)
                 seen.add(org["credit_code"])
             if not redo:
+                pending.update(o["credit_code"] for o in orgs)
                 return
             for org in redo:
                 org["credit_code"] = credit_code(rng, kind=org["kind"],

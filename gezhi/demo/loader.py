@@ -30,7 +30,7 @@ from gezhi.accounts.roles import Role
 from gezhi.accounts.services import role_assign
 from gezhi.core.errors import ValidationFailed
 from gezhi.demo import data
-from gezhi.demo.citygen import generate_city, holds_base_data
+from gezhi.demo.citygen import estate_scope, generate_city, holds_base_data
 from gezhi.orgs.models import Organisation
 from gezhi.party.models import PartyOrg, PartyOrgKind
 from gezhi.people.models import Household, Person
@@ -231,10 +231,10 @@ def _basic_description(spec: data.Community, number: int, next_house_number: dic
     House numbers along a street run on from grid to grid, so an address is in one grid only.
     """
     estate = spec.estates[(number - 1) % len(spec.estates)]
-    parts = [f"{estate}1-{rng.randint(2, 6)}号楼"]
+    parts = [estate_scope(estate, rng.randint(2, 6))]
     if spec.extras and number % 4 == 2 and number // 4 < len(spec.extras):
         extra = spec.extras[number // 4]  # each 宿舍 / 家属院 in one grid only
-        parts.append(f"{extra}1-{rng.randint(1, 3)}号楼")
+        parts.append(estate_scope(extra, rng.randint(1, 3)))
     street = spec.streets[(number - 1) % len(spec.streets)]
     start = next_house_number[street]
     end = start + rng.randrange(20, 60)

@@ -74,13 +74,15 @@ def clean_person(*, name: str, id_type: str, id_number: str, birth_date=None, se
                  ethnicity: str = "", phone: str = "", political_status: str = "",
                  residence_type: str = ResidenceType.REGISTERED, employer: str = "",
                  notes: str = "", exclude_pk: int | None = None,
-                 check_duplicate: bool = True) -> dict:
+                 check_duplicate: bool = True, today: datetime.date | None = None) -> dict:
     """Validate and normalise a person's fields; the rules imports and forms share.
 
     Returns the cleaned values (with `id_number` and `phone` normalised plaintext).
     Raises ValidationFailed naming the field. `check_duplicate=False` leaves the "already
-    registered" query to a caller that matches whole batches by blind index (the importer).
+    registered" query to a caller that matches whole batches by blind index (the importer),
+    which also passes `today` once rather than have each row look up the time zone.
     """
+    today = today or timezone.localdate()
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("姓名不能为空。"), details={"field": "name"})
@@ -90,7 +92,7 @@ def clean_person(*, name: str, id_type: str, id_number: str, birth_date=None, se
     id_number = (id_number or "").strip().upper()
     if id_type == IdType.RESIDENT_ID:
         try:
-            id_number = normalise_id_number(id_number)
+            id_number = normalise_id_number(id_number, today=today)
         except ValidationFailed as exc:
             exc.details = {"field": "id_number"}
             raise
@@ -102,7 +104,7 @@ def clean_person(*, name: str, id_type: str, id_number: str, birth_date=None, se
         birth_date, sex = derived_birth, derived_sex
     elif not id_number:
         raise ValidationFailed(_("证件号码不能为空。"), details={"field": "id_number"})
-    if birth_date and birth_date > timezone.localdate():
+    if birth_date and birth_date > today:
         raise ValidationFailed(_("出生日期不能晚于今天。"), details={"field": "birth_date"})
     if id_number and check_duplicate:
         duplicate = Person.objects.filter(**lookup("id_number", id_number))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -134,6 +134,10 @@ def parse_date(value, column: str, label, *, date1904: bool = False) -> datetime
             return excel_date(value, date1904=date1904)
         value = text(value)
     raw = str(value).strip().split(" ")[0].split("T")[0]
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.datetime.strptime(raw, fmt).date()
@@ -352,7 +356,7 @@ class Importer:
         self.default_grid = default_grid
         self.date1904 = date1904
         self.grids = GridResolver(actor)
-        self.today = datetime.date.today()
+        self.today = timezone.localdate()
 
     def column_label(self, key: str) -> str:
         if key in self.headers:

@@ -9,6 +9,7 @@ current homes and tags. Re-importing a person updates them; a blank cell keeps w
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -29,7 +30,6 @@ from gezhi.dataio.kinds.base import (
     RowError,
     choice_map,
     field_error,
-    max_length_check,
     parse_date,
     text,
 )
@@ -98,6 +98,7 @@ RELATIONS = choice_map(ResidenceRelation.choices, {
     "业主": ResidenceRelation.OWNER, "房主": ResidenceRelation.OWNER,
     "家属": ResidenceRelation.FAMILY, "租客": ResidenceRelation.TENANT,
     "承租人": ResidenceRelation.TENANT})
+LABELS = {"birth_date": gettext_lazy("出生日期")}
 TAG_SPLIT = re.compile(r"[,,、;;\s]+")
 
 # Person columns the import sets; "version" last (bulk.update checks it).
@@ -105,11 +106,17 @@ FIELDS = ["name", "id_type", "birth_date", "sex", "ethnicity", "political_status
           "residence_type", "employer", "notes", "grid_id", "id_number_ct", "id_number_bidx",
           "id_number_mask", "phone_ct", "phone_bidx", "phone_mask", "id_tail", "phone_tail",
           "updated_at"]
-PLAIN = ["name", "id_type", "birth_date", "sex", "ethnicity", "political_status",
-         "residence_type", "employer", "notes"]
+PLAIN_FIELDS = ["name", "id_type", "birth_date", "sex", "ethnicity", "political_status",
+                "residence_type", "employer", "notes"]
+PLAIN = PLAIN_FIELDS
 RESIDENCE_FIELDS = ["person_id", "house_id", "kind", "relation", "moved_in", "created_at",
                     "created_by_id"]
 TAG_FIELDS = ["person_id", "tag_id", "note", "added_by_id", "added_at"]
+
+
+# The stored columns a re-import compares with, read without building model instances.
+Stored = namedtuple("Stored", ["pk", "id_number_bidx", "grid_id", "version", *PLAIN_FIELDS,
+                               "phone_ct", "phone_bidx", "phone_mask", "phone_tail"])
 
 
 @dataclass
@@ -169,17 +176,18 @@ class PeopleImport(Importer):
             if value:
                 fields[key] = value
                 given.add(key)
-        birth = parse_date(raw.get("birth_date"), "birth_date", _("出生日期"),
+        birth = parse_date(raw.get("birth_date"), "birth_date", LABELS["birth_date"],
                            date1904=self.date1904)
         if birth is not None:
             fields["birth_date"] = birth
             given.add("birth_date")
         fields.setdefault("id_type", "")
         try:
-            cleaned = clean_person(**fields, check_duplicate=False)
+            cleaned = clean_person(**fields, check_duplicate=False, today=self.today)
         except ValidationFailed as exc:
             raise field_error(exc, "id_number") from None
-        max_length_check(Person, {"notes": cleaned["notes"]}, {"notes": _("备注")})
+        if len(cleaned["notes"]) > 2000:
+            raise RowError("notes", _("备注过长(最多 2000 字)。"))
         pending = Pending(number, cleaned, given,
                           crypto.blind_index(cleaned["id_number"], kind="id_number"))
         code = text(raw.get("grid"))
@@ -214,26 +222,30 @@ class PeopleImport(Importer):
     # Phase 2: the batch against the database.
 
     def _houses(self, pendings: list[Pending]) -> tuple[dict, dict]:
+        """The houses the batch names, as (pk, grid id, estate, building, unit, number)
+        tuples: by address, and by (building, number)."""
         addresses = {p.house_key[1] for p in pendings
                      if p.house_key and p.house_key[0] == "address"}
         parts = [p.house_key for p in pendings if p.house_key and p.house_key[0] == "parts"]
-        by_address: dict[str, list[House]] = {}
-        by_parts: dict[tuple[str, str], list[House]] = {}  # (building, number) → houses
-        related = ("grid", "building__estate", "unit")
+        by_address: dict[str, list[tuple]] = {}
+        by_parts: dict[tuple[str, str], list[tuple]] = {}
+        columns = ("pk", "grid_id", "building__estate__name", "building__name", "unit__name",
+                   "number", "address")
         if addresses:
-            for house in House.objects.filter(address__in=addresses).select_related(*related):
-                by_address.setdefault(house.address, []).append(house)
+            for found in House.objects.filter(address__in=addresses).values_list(*columns):
+                by_address.setdefault(found[6], []).append(found)
         if parts:
             qs = House.objects.filter(
                 number__in={key[4] for key in parts},
                 building__name__in={v for key in parts for v in _variants(key[2], "号楼")})
             if all(key[1] for key in parts):
                 qs = qs.filter(building__estate__name__in={key[1] for key in parts})
-            for house in qs.select_related(*related):
-                by_parts.setdefault((house.building.name, house.number), []).append(house)
+            for found in qs.values_list(*columns):
+                by_parts.setdefault((found[3], found[5]), []).append(found)
         return by_address, by_parts
 
-    def _house(self, pending: Pending, by_address: dict, by_parts: dict) -> House | None:
+    def _house(self, pending: Pending, by_address: dict, by_parts: dict) -> tuple | None:
+        """(house pk, grid) of the row's house; RowError if none or several match."""
         key = pending.house_key
         if key is None:
             return None
@@ -242,21 +254,21 @@ class PeopleImport(Importer):
         else:
             _kind, estate, building, unit, number = key
             units = _variants(unit, "单元")
-            found = [h for b in _variants(building, "号楼") for h in by_parts.get((b, number), [])
-                     if (not estate or (h.building.estate_id and h.building.estate.name == estate))
-                     and (not unit or (h.unit_id and h.unit.name in units))]
+            found = [h for b in _variants(building, "号楼") for h in by_parts.get((b, number), ())
+                     if (not estate or h[2] == estate) and (not unit or h[4] in units)]
             column = "number"
         if pending.grid is not None and len(found) > 1:
-            found = [h for h in found if h.grid_id == pending.grid.pk]
+            found = [h for h in found if h[1] == pending.grid.pk]
         if not found:
             raise RowError(column, _("找不到该住址的房屋,请核对,或先导入房屋。"))
         if len(found) > 1:
             raise RowError(column, _("该住址对应多处房屋,请填写小区、单元或网格编码以区分。"))
-        house = found[0]
-        if pending.grid is not None and pending.grid.pk != house.grid_id:
+        house_pk, grid_id = found[0][0], found[0][1]
+        if pending.grid is not None and pending.grid.pk != grid_id:
             raise RowError("grid", _("网格编码与房屋所在网格不一致。"))
-        self.grids.check(house.grid, column)
-        return house
+        grid = self.grids.by_id(grid_id)
+        self.grids.check(grid, column)
+        return house_pk, grid
 
     def process(self, rows: list[tuple[int, dict]], *, write: bool) -> None:
         report = self.report
@@ -275,9 +287,10 @@ class PeopleImport(Importer):
         if not pendings:
             return
 
-        existing: dict[str, list[Person]] = {}
-        for person in Person.objects.filter(
-                id_number_bidx__in=[p.bidx for p in pendings]).select_related("grid"):
+        existing: dict[str, list[Stored]] = {}
+        for values in Person.objects.filter(
+                id_number_bidx__in=[p.bidx for p in pendings]).values_list(*Stored._fields):
+            person = Stored._make(values)
             existing.setdefault(person.id_number_bidx, []).append(person)
         by_address, by_parts = self._houses(pendings)
         known = [existing[p.bidx][0].pk for p in pendings if p.bidx in existing]
@@ -307,16 +320,16 @@ class PeopleImport(Importer):
                 index = len(creates)
                 creates.append(values)
                 if house is not None:
-                    new_links.append((index, house.pk, p.relation))
+                    new_links.append((index, house, p.relation))
                 new_tags += [(index, tag.pk) for tag in added_tags]
                 report.created += 1
                 continue
             changed = values is not None
             if changed and write:
                 updates.append((person.pk, *values, person.version + 1))
-            if house is not None and all(hid != house.pk for _rid, hid in homes.get(person.pk, [])):
+            if house is not None and all(hid != house for _rid, hid in homes.get(person.pk, [])):
                 ended += [rid for rid, _hid in homes.get(person.pk, [])]
-                links.append((person.pk, house.pk, ResidenceKind.LIVES, p.relation, self.today,
+                links.append((person.pk, house, ResidenceKind.LIVES, p.relation, self.today,
                               now, self.actor_id))
                 changed = True
             for tag in added_tags:
@@ -338,7 +351,7 @@ class PeopleImport(Importer):
         tag_rows += [(ids[i], tag, "", self.actor_id, now) for i, tag in new_tags]
         bulk.insert(PersonTag, TAG_FIELDS, tag_rows)
 
-    def _decide(self, p: Pending, matches: list[Person], by_address, by_parts, active, now,
+    def _decide(self, p: Pending, matches: list[Stored], by_address, by_parts, active, now,
                 *, write: bool):
         """What to do with one valid row: ("create" | "update", the column values to write
         (None: nothing changed, or not writing), the stored person, the house, tags to add).
@@ -346,15 +359,16 @@ class PeopleImport(Importer):
         if len(matches) > 1:
             raise RowError("id_number", _("系统中已有多人登记了该证件号码,请先在系统中核对。"))
         person = matches[0] if matches else None
-        if person is not None and not self.grids.allowed(person.grid):
+        if person is not None and not self.grids.allowed(self.grids.by_id(person.grid_id)):
             raise RowError("id_number", _("该证件号码已在您管辖范围以外的网格登记,无法在此更新。"))
-        house = self._house(p, by_address, by_parts)
-        if house is not None:
-            grid, grid_column = house.grid, "address" if p.house_key[0] == "address" else "number"
+        found = self._house(p, by_address, by_parts)
+        house = found[0] if found else None
+        if found is not None:
+            grid, grid_column = found[1], "address" if p.house_key[0] == "address" else "number"
         elif p.grid is not None:
             grid, grid_column = p.grid, "grid"
         elif person is not None:
-            grid, grid_column = person.grid, "grid"
+            grid, grid_column = self.grids.by_id(person.grid_id), "grid"
         elif self.default_grid is not None:
             grid, grid_column = self.default_grid, "grid"
         else:
@@ -384,7 +398,7 @@ class PeopleImport(Importer):
         return ("update", values, person, house, added)
 
     @staticmethod
-    def _row(cleaned: dict, grid_id: int, now, keep_phone: Person | None = None) -> list:
+    def _row(cleaned: dict, grid_id: int, now, keep_phone: Stored | None = None) -> list:
         """The FIELDS values of a person, encrypted and masked by the shared apply_person."""
         target = apply_person(SimpleNamespace(), cleaned)
         if keep_phone is not None and not cleaned["phone"]:

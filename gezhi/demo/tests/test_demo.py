@@ -5,13 +5,15 @@ so the other test modules never see it; each test runs in its own savepoint on t
 """
 
 import itertools
+import statistics
+from collections import Counter
 from io import StringIO
 
 import pytest
 import shapely
 from axes.models import AccessAttempt
 from django.core.management import call_command
-from django.db import transaction
+from django.db import models, transaction
 from django.test import Client
 from shapely.geometry import shape
 
@@ -20,8 +22,13 @@ from gezhi.accounts.roles import Perm, Role
 from gezhi.accounts.scope import scope_for
 from gezhi.core.errors import ValidationFailed
 from gezhi.demo import data
+from gezhi.demo.citygen import plan_of
 from gezhi.demo.loader import load_demo
+from gezhi.orgs.models import Organisation
 from gezhi.party.models import PartyOrg, PartyOrgKind
+from gezhi.people.codes import PoliticalStatus, ResidenceType
+from gezhi.people.models import Household, Person, PersonTag, Residence
+from gezhi.places.models import Building, Component, Estate, House, HouseUsage
 from gezhi.regions import selectors, spatial
 from gezhi.regions.boundaries import tiling_problems
 from gezhi.regions.geometry import to_metres
@@ -152,7 +159,10 @@ def test_loading_twice_changes_and_duplicates_nothing(demo, subdistrict):
     def counts():
         return (Region.objects.count(), StaffMember.objects.count(), GridPost.objects.count(),
                 PartyOrg.objects.count(), Department.objects.count(), User.objects.count(),
-                RoleAssignment.objects.count())
+                RoleAssignment.objects.count(), Estate.objects.count(), House.objects.count(),
+                Person.objects.count(), Household.objects.count(), Residence.objects.count(),
+                PersonTag.objects.count(), Organisation.objects.count(),
+                Component.objects.count())
 
     before = counts()
     again = load_demo(password=DEMO_PASSWORD)
@@ -253,3 +263,68 @@ def test_residents_find_their_grid_by_estate_or_institution(demo, subdistrict):
     assert [g.grid_kind for g in hospital] == [GridKind.DEDICATED]
     staff = selectors.grid_posts(grids=hospital, published_only=True)[hospital[0].pk]
     assert [p.kind for p in staff] == [PostKind.CHIEF, PostKind.PROFESSIONAL]
+
+
+def test_every_basic_grid_has_its_estates_houses_and_people(demo, subdistrict):
+    assert demo["people"] == Person.objects.count() == data.DEMO_PEOPLE
+    assert 120 <= demo["estates"] <= 170  # 街道共有居民小区100多个 (seed 000), and a few 宿舍
+    grids = list(Region.objects.grids().filter(path__startswith=subdistrict.path))
+    people = Counter(Person.objects.values_list("grid_id", flat=True))
+    for grid in grids:
+        if grid.grid_kind == GridKind.DEDICATED:  # schools, hospitals, markets: no homes
+            assert people[grid.pk] == 0 and not House.objects.filter(grid=grid).exists()
+            assert Organisation.objects.filter(grid=grid).exists()
+            assert Component.objects.filter(grid=grid).exists()
+            continue
+        assert people[grid.pk] > 0, grid
+        # The 覆盖范围 residents search by names exactly the estates and buildings stored.
+        plan = plan_of(grid)
+        assert {e.name: e.buildings.count() for e in Estate.objects.filter(grid=grid)} == dict(
+            plan.estates), grid
+    # Grids differ in workload, as real ones do: the grid-health report has work to do.
+    loads = [people[g.pk] for g in grids if g.grid_kind == GridKind.BASIC]
+    median = statistics.median(loads)
+    assert max(loads) > 1.8 * median and min(loads) < 0.5 * median
+
+
+def test_the_base_data_has_realistic_proportions(demo, subdistrict):
+    usage = Counter(House.objects.values_list("usage", flat=True))
+    houses = sum(usage.values())
+    assert 0.68 < usage[HouseUsage.OWNER_OCCUPIED] / houses < 0.8
+    assert 0.1 < usage[HouseUsage.RENTED] / houses < 0.2
+    assert 0.04 < usage[HouseUsage.VACANT] / houses < 0.14
+    assert 0.005 < usage[HouseUsage.COMMERCIAL] / houses < 0.04
+    people = Person.objects.count()
+    kinds = Counter(Person.objects.values_list("residence_type", flat=True))
+    assert 0.72 < kinds[ResidenceType.REGISTERED] / people < 0.88
+    assert 0.12 < kinds[ResidenceType.FLOATING] / people < 0.25
+    assert 0 < kinds[ResidenceType.OVERSEAS] / people < 0.01
+    members = Person.objects.filter(political_status=PoliticalStatus.CPC_MEMBER).count()
+    assert 0.06 < members / people < 0.1
+    assert 0.95 < Person.objects.filter(ethnicity="01").count() / people < 1
+    assert Person.objects.filter(ethnicity="03").exists()  # 回族
+    restricted = PersonTag.objects.filter(tag__sensitivity="restricted").count()
+    assert 0 < restricted < 0.01 * people
+
+
+def test_every_located_thing_of_the_demo_is_in_its_grid(demo, subdistrict):
+    points = []
+    for model in (Estate, Building, Organisation, Component):
+        points += list(model.objects.values_list("grid_id", "lat", "lon"))
+    found = selectors.grids_at(points=[(lat, lon) for _g, lat, lon in points])
+    assert [g.pk if g else None for g in found] == [grid_id for grid_id, _lat, _lon in points]
+    assert not Residence.objects.filter(moved_out=None, kind="lives").exclude(
+        person__grid=models.F("house__grid")).exists()
+
+
+def test_the_grid_workers_grid_shows_care_and_special_groups(demo, subdistrict):
+    grid = Region.objects.get(code=data.SHOWCASE_GRID)
+    worker = User.objects.get(username="gridworker")
+    assert scope_for(worker, Perm.CONSOLE).paths == (grid.path,)
+    tags = PersonTag.objects.filter(person__grid=grid, removed_at=None).select_related("tag")
+    care = {t.person.memberships.get().household_id for t in tags if not t.tag.restricted}
+    assert len(care) >= 3
+    assert any(t.tag.restricted for t in tags)
+    # The demo's resident login is 赵怀普, the elderly resident of seed 000, head of a household.
+    resident = Person.objects.get(name=data.RESIDENT_NAME)
+    assert resident.grid == grid and resident.headed_households.exists()

@@ -72,6 +72,7 @@ class Command(BaseCommand):
                 regions_seconds = time.monotonic() - regions_started
                 out.write(f"区划 regions: {len(cells):,} 个网格 grids · {regions_seconds:.1f} s")
                 counts = generate_city(grids=cells, people=people, seed=seed, stdout=out)
+                out.write("提交 committing …")
         except GezhiError as exc:
             raise CommandError(exc.message) from exc
         total = time.monotonic() - started
@@ -84,20 +85,20 @@ class Command(BaseCommand):
         seconds = counts["seconds"] or 1e-9
         out.write("=" * 60)
         out.write(self.style.SUCCESS("模拟城市已生成 / synthetic city generated"))
-        for label, key in (("网格 grids", "grids"), ("小区 estates", "estates"),
-                           ("楼栋 buildings", "buildings"), ("单元 units", "units"),
-                           ("房屋 houses", "houses"), ("实有人口 people", "people"),
-                           ("户 households", "households"), ("居住关系 residences", "residences"),
-                           ("人员标签 person tags", "person_tags"),
-                           ("  其中特殊人群 of them restricted", "restricted_tags"),
-                           ("组织 organisations", "organisations"),
-                           ("部件 components", "components")):
-            out.write(f"  {label:<34}{counts[key]:>12,}")
-        out.write(f"  {'区划 regions':<34}{regions_seconds:>11.1f} s")
-        out.write(f"  {'基础数据 base data':<34}{counts['seconds']:>11.1f} s"
-                  f"  ({counts['people'] / seconds:,.0f} 人/秒 people/s, "
+        for key, label in (("grids", "网格 grids"), ("estates", "小区 estates"),
+                           ("buildings", "楼栋 buildings"), ("units", "单元 units"),
+                           ("houses", "房屋 houses"), ("people", "实有人口 people"),
+                           ("households", "户 households"), ("residences", "居住关系 residences"),
+                           ("person_tags", "人员标签 person tags"),
+                           ("restricted_tags", "  其中特殊人群 of which restricted"),
+                           ("organisations", "组织 organisations"),
+                           ("components", "部件 components")):
+            out.write(f"  {counts[key]:>12,}  {label}")
+        out.write(f"  {regions_seconds:>10.1f} s  区划 regions")
+        out.write(f"  {counts['seconds']:>10.1f} s  基础数据 base data "
+                  f"({counts['people'] / seconds:,.0f} 人/秒 people/s, "
                   f"{rows / seconds:,.0f} 行/秒 rows/s)")
-        out.write(f"  {'合计 total':<34}{total:>11.1f} s")
+        out.write(f"  {total:>10.1f} s  合计 total (with the commit)")
 
 
 def _database() -> str:
