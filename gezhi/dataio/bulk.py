@@ -52,6 +52,43 @@ def _copy_insert(model, fields: list[str], rows: list[tuple]) -> list[int]:
     return ids
 
 
+def select_in(model, columns: list[str], field: str, values, **equal) -> list[tuple]:
+    """Rows (tuples of `columns`) whose `field` is one of `values` and whose other columns
+    equal `equal` (None: IS NULL). On PostgreSQL one array parameter joined to the table,
+    bound by the server: a 2,000-value IN list costs more to build and plan than to run."""
+    values = list(values)
+    if not values:
+        return []
+    if connection.vendor != "postgresql":
+        filters = {f"{field}__in": values}
+        for name, value in equal.items():
+            filters[f"{name}__isnull" if value is None else name] = True if value is None \
+                else value
+        return list(model.objects.filter(**filters).values_list(*columns))
+    import psycopg
+
+    meta = model._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    column = by_attname[field]
+    array_type = column.db_type(connection).split("(")[0]
+    names = ", ".join("t." + _quote(by_attname[c].column) for c in columns)
+    where, params = [], [values]
+    for name, value in equal.items():
+        if value is None:
+            where.append(f"t.{_quote(by_attname[name].column)} IS NULL")
+        else:
+            where.append(f"t.{_quote(by_attname[name].column)} = %s")
+            params.append(value)
+    sql = (f"SELECT {names} FROM unnest(%s::{array_type}[]) AS k(v) "
+           f"JOIN {_quote(meta.db_table)} AS t ON t.{_quote(column.column)} = k.v")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    with connection.cursor() as cursor:
+        raw = psycopg.Cursor(cursor.cursor.connection)  # server-side binding
+        raw.execute(sql, params)
+        return raw.fetchall()
+
+
 class StaleRows(Exception):
     """Some rows changed (their version moved on) between reading and writing them."""
 

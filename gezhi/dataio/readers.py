@@ -19,11 +19,12 @@ import csv
 import datetime
 import html
 import io
+import itertools
 import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -34,7 +35,8 @@ from gezhi.core.errors import ValidationFailed
 # A worksheet may not expand beyond this many bytes of XML per byte of the limit on uploads: a
 # zip bomb is refused after reading, at most, that much (inline-string sheets compress ~15:1).
 MAX_EXPANSION = 40
-CHUNK = 1 << 20
+CHUNK = 2 << 20  # bytes of worksheet XML a piece: about 2,000 rows
+CSV_ROWS = 2000
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -58,126 +60,41 @@ class FileRejected(ValidationFailed):
     code = "bad_file"
 
 
-@dataclass
-class Table:
-    """An opened file: its header row and an iterator over the data rows after it."""
+class RowParser:
+    """Turns a payload (a piece of worksheet XML ending after a row, or a list of rows
+    already read) into (row number, values) pairs. Picklable, so worker processes can parse
+    pieces of one sheet side by side; a row without an `r` attribute gets None for its number
+    when nothing before it in the piece is numbered, and the reader fills it in."""
 
-    kind: str  # "xlsx" or "csv"
-    header_row: int
-    headers: list[str]
-    rows: Iterator[tuple[int, list]]
-    sheet_name: str = ""
-    date1904: bool = False  # the workbook counts dates from 1904 (old Mac Excel)
-    _progress: object = field(default=None, repr=False)
-    _close: object = field(default=None, repr=False)
+    def __init__(self, shared: list[str] | None = None, plain: bool = True):
+        self.shared = shared or []
+        self.plain = plain
 
-    def progress(self) -> float:
-        """How much of the file has been read, 0 to 1 (by bytes, so known before the end)."""
-        return self._progress() if self._progress else 0.0
-
-    def close(self) -> None:
-        if self._close:
-            self._close()
-
-
-def _text(value: bytes) -> str:
-    text = value.decode("utf-8")
-    if "&" in text:
-        text = html.unescape(text)
-    if "_x" in text:
-        text = _ESCAPED_CHAR.sub(lambda m: chr(int(m.group(1), 16)), text)
-    return text
-
-
-def _number(raw: bytes):
-    try:
-        return int(raw)
-    except ValueError:
-        value = float(raw)
-        return int(value) if value.is_integer() and abs(value) < 1e15 else value
-
-
-def column_index(letters: bytes) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + ch - 64
-    return index - 1
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-# The cell shapes Excel, WPS and openpyxl write, read with one match per cell: reference, type,
-# inline text, value, or a formula's cached value. A row with any other shape takes the slow path.
-_PLAIN_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})\d+"(?: s="\d+")?(?: t="(\w+)")?(?: s="\d+")?\s*(?:/>|>(?:<is><t'
-    rb'(?: xml:space="preserve")?>([^<]*)</t></is>|<v>([^<]*)</v>|<f>[^<]*</f><v>([^<]*)</v>)?</c>)')
-_LETTERS = [column_letter(i).encode() for i in range(702)]  # A … ZZ
-
-
-class _Sheet:
-    """Scans one worksheet's XML, decompressing it a chunk at a time."""
-
-    def __init__(self, archive: zipfile.ZipFile, member: str, shared: list[str],
-                 max_bytes: int | None):
-        self.info = archive.getinfo(member)
-        self.stream = archive.open(member)
-        self.shared = shared
-        self.read_bytes = 0
-        self.limit = max_bytes * MAX_EXPANSION if max_bytes else None
-        if self.limit and self.info.file_size > self.limit:
-            raise FileRejected(_("工作表解压后过大,疑似异常文件,已拒绝。"))
-
-    def progress(self) -> float:
-        return min(self.read_bytes / self.info.file_size, 1.0) if self.info.file_size else 0.0
-
-    def _chunks(self) -> Iterator[bytes]:
-        """The sheet XML in pieces that each end just after a complete row."""
-        buffer = b""
-        while True:
-            chunk = self.stream.read(CHUNK)
-            self.read_bytes += len(chunk)
-            if self.limit and self.read_bytes > self.limit:
-                raise FileRejected(_("工作表解压后过大,疑似异常文件,已拒绝。"))
-            if not chunk:
-                yield buffer
-                return
-            buffer += chunk
-            cut = _last_row_end(buffer)
-            if cut >= 0:
-                yield buffer[:cut]
-                buffer = buffer[cut:]
-
-    def rows(self) -> Iterator[tuple[int, list]]:
-        chunks = self._chunks()
-        first = next(chunks)
-        # Most writers use the default namespace (<row>); some use a prefix (<x:row>).
-        plain = b"<sheetData" in first or b"<row" in first
-        previous = 0
-        for part in _chain(first, chunks):
-            if plain:
-                for piece in part.split(b"</row>"):
-                    at = piece.rfind(b"<row")
-                    if at < 0:
-                        continue
-                    end = piece.find(b">", at)
-                    if piece[end - 1:end] == b"/":  # an empty <row/> followed by nothing
-                        continue
-                    number = _ROW_NUMBER.search(piece, at, end)
-                    previous = int(number.group(1)) if number else previous + 1
-                    yield previous, self._row(piece[end + 1:])
-            else:
-                for match in _ROW.finditer(part):
-                    number = _ROW_NUMBER.search(match.group(1))
-                    previous = int(number.group(1)) if number else previous + 1
-                    body = match.group(2)
-                    yield previous, self._cells(body) if body else []
+    def parse(self, payload) -> list[tuple[int | None, list]]:
+        if isinstance(payload, list):
+            return payload
+        rows: list[tuple[int | None, list]] = []
+        previous = None
+        if self.plain:
+            for piece in payload.split(b"</row>"):
+                at = piece.rfind(b"<row")
+                if at < 0:
+                    continue
+                end = piece.find(b">", at)
+                if piece[end - 1:end] == b"/":  # an empty <row/> followed by nothing
+                    continue
+                number = _ROW_NUMBER.search(piece, at, end)
+                previous = int(number.group(1)) if number else (
+                    previous + 1 if previous is not None else None)
+                rows.append((previous, self._row(piece[end + 1:])))
+        else:
+            for match in _ROW.finditer(payload):
+                number = _ROW_NUMBER.search(match.group(1))
+                previous = int(number.group(1)) if number else (
+                    previous + 1 if previous is not None else None)
+                body = match.group(2)
+                rows.append((previous, self._cells(body) if body else []))
+        return rows
 
     def _row(self, body: bytes) -> list:
         cells = _PLAIN_CELL.findall(body)
@@ -238,9 +155,154 @@ class _Sheet:
         return values
 
 
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
+def fill_numbers(rows: list[tuple[int | None, list]], previous: int) -> int:
+    """Number the rows that have no number of their own (previous + 1); returns the last."""
+    for i, (number, values) in enumerate(rows):
+        if number is None:
+            rows[i] = (previous + 1, values)
+        previous = rows[i][0]
+    return previous
+
+
+class Table:
+    """An opened file: its header row, and the data rows after it, either one at a time
+    (`rows`) or as payloads for a RowParser (`payloads`) that workers may parse in parallel."""
+
+    def __init__(self, kind: str, payloads: Iterator, parser: RowParser, *, size: int = 0,
+                 sheet_name: str = "", date1904: bool = False, progress=None, close=None):
+        self.kind = kind  # "xlsx" or "csv"
+        self.size = size  # bytes of CSV, or of worksheet XML once decompressed
+        self.parser = parser
+        self.sheet_name = sheet_name
+        self.date1904 = date1904  # the workbook counts dates from 1904 (old Mac Excel)
+        self._payloads = payloads
+        self._progress = progress
+        self._close = close
+        self._buffer: list = []
+        self._previous = 0
+        self.header_row = 0
+        self.headers: list[str] = []
+        if not self.next_header():
+            raise FileRejected(_("文件是空的:没有表头,也没有数据。"))
+
+    def _fill(self) -> bool:
+        for payload in self._payloads:
+            rows = self.parser.parse(payload)
+            if rows:
+                self._previous = fill_numbers(rows, self._previous)
+                self._buffer = rows
+                return True
+        return False
+
+    def next_header(self) -> bool:
+        """Take the next non-empty row as the header row (a title row may come first)."""
+        while True:
+            while self._buffer:
+                number, values = self._buffer.pop(0)
+                if any(v not in (None, "") and str(v).strip() for v in values):
+                    self.header_row = number
+                    self.headers = ["" if v is None else str(v).strip() for v in values]
+                    return True
+            if not self._fill():
+                return False
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list]]:
+        while self._buffer or self._fill():
+            rows, self._buffer = self._buffer, []
+            yield from rows
+
+    def payloads(self) -> Iterator:
+        """The rest of the file as payloads: the rows already read, then raw pieces. Rows
+        read here are numbered here; worksheet XML carries its row numbers (see RowParser)."""
+        if self._buffer:
+            rows, self._buffer = self._buffer, []
+            yield rows
+        for payload in self._payloads:
+            if isinstance(payload, list):
+                self._previous = fill_numbers(payload, self._previous)
+            yield payload
+
+    def progress(self) -> float:
+        """How much of the file has been read, 0 to 1 (by bytes, so known before the end)."""
+        return self._progress() if self._progress else 0.0
+
+    def close(self) -> None:
+        if self._close:
+            self._close()
+
+
+def _text(value: bytes) -> str:
+    text = value.decode("utf-8")
+    if "&" in text:
+        text = html.unescape(text)
+    if "_x" in text:
+        text = _ESCAPED_CHAR.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return text
+
+
+def _number(raw: bytes):
+    try:
+        return int(raw)
+    except ValueError:
+        value = float(raw)
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
+
+
+def column_index(letters: bytes) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ch - 64
+    return index - 1
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# The cell shapes Excel, WPS and openpyxl write, read with one match per cell: reference, type,
+# inline text, value, or a formula's cached value. A row with any other shape takes the slow path.
+_PLAIN_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})\d+"(?: s="\d+")?(?: t="(\w+)")?(?: s="\d+")?\s*(?:/>|>(?:<is><t'
+    rb'(?: xml:space="preserve")?>([^<]*)</t></is>|<v>([^<]*)</v>|<f>[^<]*</f><v>([^<]*)</v>)?</c>)')
+_LETTERS = [column_letter(i).encode() for i in range(702)]  # A … ZZ
+
+
+class _Sheet:
+    """One worksheet's XML, decompressed a chunk at a time and cut after complete rows."""
+
+    def __init__(self, archive: zipfile.ZipFile, member: str, max_bytes: int | None):
+        self.info = archive.getinfo(member)
+        self.stream = archive.open(member)
+        self.read_bytes = 0
+        self.limit = max_bytes * MAX_EXPANSION if max_bytes else None
+        if self.limit and self.info.file_size > self.limit:
+            raise FileRejected(_("工作表解压后过大,疑似异常文件,已拒绝。"))
+
+    def progress(self) -> float:
+        return min(self.read_bytes / self.info.file_size, 1.0) if self.info.file_size else 0.0
+
+    def parts(self) -> Iterator[bytes]:
+        buffer = b""
+        while True:
+            chunk = self.stream.read(CHUNK)
+            self.read_bytes += len(chunk)
+            if self.limit and self.read_bytes > self.limit:
+                raise FileRejected(_("工作表解压后过大,疑似异常文件,已拒绝。"))
+            if not chunk:
+                if buffer:
+                    yield buffer
+                return
+            buffer += chunk
+            cut = _last_row_end(buffer)
+            if cut >= 0:
+                yield buffer[:cut]
+                buffer = buffer[cut:]
 
 
 def _last_row_end(buffer: bytes) -> int:
@@ -334,13 +396,6 @@ def excel_date(serial: float, *, date1904: bool = False) -> datetime.date:
     return epoch + datetime.timedelta(days=int(serial))
 
 
-def _first_row(rows: Iterator[tuple[int, list]]) -> tuple[int, list[str]]:
-    for number, values in rows:
-        if any(v not in (None, "") for v in values):
-            return number, ["" if v is None else str(v).strip() for v in values]
-    raise FileRejected(_("文件是空的:没有表头,也没有数据。"))
-
-
 def _open_xlsx(path: Path, max_bytes: int | None) -> Table:
     try:
         archive = zipfile.ZipFile(path)
@@ -348,25 +403,32 @@ def _open_xlsx(path: Path, max_bytes: int | None) -> Table:
         raise FileRejected(_("文件不是有效的 xlsx 电子表格(可能已损坏,或是改了扩展名的其他文件)。")) from exc
     try:
         workbook = _workbook(archive)
-        sheet = _Sheet(archive, workbook.sheet_member,
-                       _shared_strings(archive, workbook.shared_member), max_bytes)
-        rows = sheet.rows()
-        header_row, headers = _first_row(rows)
+        shared = _shared_strings(archive, workbook.shared_member)
+        sheet = _Sheet(archive, workbook.sheet_member, max_bytes)
+        parts = _guard(sheet.parts(), archive.close)
+        first = next(parts, b"")
+        # Most writers use the default namespace (<row>); some use a prefix (<x:row>).
+        plain = b"<sheetData" in first or b"<row" in first
+        return Table("xlsx", _prepend(first, parts), RowParser(shared, plain),
+                     size=sheet.info.file_size, sheet_name=workbook.sheet_name, date1904=workbook.date1904,
+                     progress=sheet.progress, close=archive.close)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError) as exc:
         archive.close()
         raise FileRejected(_("xlsx 文件已损坏,无法读取。")) from exc
     except FileRejected:
         archive.close()
         raise
-    return Table("xlsx", header_row, headers, _guard(rows, archive.close),
-                 sheet_name=workbook.sheet_name, date1904=workbook.date1904,
-                 _progress=sheet.progress, _close=archive.close)
 
 
-def _guard(rows: Iterator[tuple[int, list]], close) -> Iterator[tuple[int, list]]:
+def _prepend(first, rest: Iterator) -> Iterator:
+    yield first
+    yield from rest
+
+
+def _guard(parts: Iterator[bytes], close) -> Iterator[bytes]:
     """Turn a corrupt archive met half way through into a clear message."""
     try:
-        yield from rows
+        yield from parts
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError) as exc:
         close()
         raise FileRejected(_("xlsx 文件已损坏,无法继续读取。")) from exc
@@ -412,24 +474,29 @@ def _open_csv(path: Path) -> Table:
     first_line = head.split(b"\n", 1)[0]
     delimiter = "\t" if b"\t" in first_line and b"," not in first_line else ","
 
-    def rows() -> Iterator[tuple[int, list]]:
+    def payloads() -> Iterator[list]:
         try:
-            yield from enumerate(csv.reader(text, delimiter=delimiter), start=1)
+            reader = csv.reader(text, delimiter=delimiter)
+            while True:
+                rows = [(None, values) for values in itertools.islice(reader, CSV_ROWS)]
+                if not rows:
+                    return
+                yield rows
         except UnicodeDecodeError as exc:
             raise FileRejected(_("文件编码无法识别:请另存为 UTF-8 或 GBK 编码的 CSV。")) from exc
         except csv.Error as exc:
             raise FileRejected(_("CSV 格式有误:%(error)s") % {"error": exc}) from exc
 
-    iterator = rows()
     try:
-        header_row, headers = _first_row(iterator)
+        table = Table("csv", payloads(), RowParser(), size=size,
+                      progress=lambda: min(counter.count / size, 1.0) if size else 0.0,
+                      close=text.close)
     except FileRejected:
         text.close()
         raise
-    headers[0] = headers[0].lstrip("\ufeff")
-    return Table("csv", header_row, headers, iterator,
-                 _progress=lambda: min(counter.count / size, 1.0) if size else 0.0,
-                 _close=text.close)
+    if table.headers:
+        table.headers[0] = table.headers[0].lstrip("\ufeff")
+    return table
 
 
 def sniff(path: Path, filename: str) -> str:

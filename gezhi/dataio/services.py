@@ -15,7 +15,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -27,7 +27,7 @@ from gezhi.accounts.models import AccessAction, AccessLog
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import has_perm
 from gezhi.core.errors import GezhiError, PermissionDenied, ValidationFailed
-from gezhi.dataio import bulk
+from gezhi.dataio import bulk, pipeline
 from gezhi.dataio.kinds import KINDS
 from gezhi.dataio.kinds.base import Importer, Report, RowError, normalise_header
 from gezhi.dataio.models import ImportJob, ImportKind, ImportMode, JobStatus
@@ -36,7 +36,6 @@ from gezhi.regions.models import Region
 
 log = logging.getLogger(__name__)
 
-BATCH = bulk.BATCH
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 # A running job whose progress file has not moved for this long died with its process.
 STALE_AFTER = 600
@@ -111,37 +110,12 @@ def _header_map_quiet(importer: type[Importer], headers: list[str]) -> bool:
 
 def _columns(importer: type[Importer], table: Table) -> tuple[list, dict]:
     pairs, labels, message = _header_map(importer, table.headers)
-    if message and not pairs and sum(1 for h in table.headers if h) <= 1:
+    if message and not pairs and sum(1 for h in table.headers if h) <= 1 and table.next_header():
         # A title row above the headers ("某某社区实有人口登记表"): the next row has them.
-        for number, values in table.rows:
-            if any(v not in (None, "") for v in values):
-                table.header_row = number
-                table.headers = ["" if v is None else str(v).strip() for v in values]
-                break
         pairs, labels, message = _header_map(importer, table.headers)
     if message:
         raise FileRejected(message)
     return pairs, labels
-
-
-def _batches(table: Table, pairs: list[tuple[int, str]]) -> Iterator[list[tuple[int, dict]]]:
-    batch = []
-    for number, values in table.rows:
-        row = {}
-        width = len(values)
-        for index, key in pairs:
-            if index < width:
-                value = values[index]
-                if value is not None and value != "":
-                    row[key] = value
-        if not row or all(isinstance(v, str) and not v.strip() for v in row.values()):
-            continue
-        batch.append((number, row))
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def import_file(*, actor, kind: str, path: Path, file_name: str, mode: str = ImportMode.ALL,
@@ -190,12 +164,12 @@ def import_file(*, actor, kind: str, path: Path, file_name: str, mode: str = Imp
 def _run(importer: Importer, table: Table, pairs, report: Report, mode: str, progress) -> None:
     last = 0.0
     with transaction.atomic():
-        for batch in _batches(table, pairs):
+        for batch, count in pipeline.prepared(importer, table, pairs):
             # In "all" mode a bad row means nothing will be kept: stop writing, keep checking.
             write = mode == ImportMode.VALID or (mode == ImportMode.ALL
                                                  and not report.problem_count)
             importer.process(batch, write=write)
-            report.rows += len(batch)
+            report.rows += count
             if progress is not None and time.monotonic() - last >= 0.5:
                 progress(report.rows, table.progress())
                 last = time.monotonic()

@@ -18,7 +18,8 @@ A grid whose 覆盖范围 reads like "龙泉苑1-6号楼、电业局宿舍1-3号
 demo's grids do) gets exactly those estates with those buildings and its shops at those street
 numbers; other grids get invented ones, and that description is written for them.
 
-Rows are written grid by grid with bulk_create, so memory does not grow with the city.
+Rows are built as plain dicts with ids reserved in advance and written every 20,000 rows with
+executemany (SQLite) or COPY (PostgreSQL), so memory does not grow with the city; see _Rows.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ from gezhi.demo import data
 from gezhi.orgs.models import Organisation, OrgKind
 from gezhi.party.models import PartyOrg
 from gezhi.people.codes import (
-    DEFAULT_TAGS,
     HouseholdRelation,
     IdType,
     PoliticalStatus,
@@ -59,6 +59,8 @@ from gezhi.people.codes import (
     Sex,
 )
 from gezhi.people.models import Household, HouseholdMember, Person, PersonTag, Residence, Tag
+from gezhi.people.services import tags_ensure
+from gezhi.places.codes import COMPONENT_CLASSES
 from gezhi.places.models import (
     Building,
     Component,
@@ -82,7 +84,6 @@ SYNTHETIC_CENTRE_LAT = 35.0
 GRID_AREA_M2 = 100_000
 GRIDS_PER_COMMUNITY = 12
 COMMUNITIES_PER_SUBDISTRICT = 10
-BATCH = 1000
 MARGIN_M = 1.5  # points keep this far from grid edges
 
 # --- code tables -------------------------------------------------------------------------
@@ -146,18 +147,22 @@ OVERSEAS = ((IdType.HK_MACAO, ("陈家豪", "黄志明", "梁淑仪", "李嘉欣
             (IdType.TAIWAN, ("林志宏", "张雅婷", "王建民", "吴佩珊")),
             (IdType.PASSPORT, ("金敏俊", "朴智妍", "李贤宇", "崔秀晶", "佐藤健太", "铃木美咲")))
 
-# Components (部件) by GB/T 30428.2 class code: (code, name, major, owner unit, per basic grid).
+# Components (部件) of a basic grid, by class code of gezhi.places.codes: (code, owner unit,
+# how many). A dedicated grid has more street lights and cameras, fewer of the rest.
 COMPONENT_KINDS = (
-    ("0101", "上水井盖", "公用设施", "滕州市自来水公司", (3, 8)),
-    ("0102", "污水井盖", "公用设施", "滕州市排水管理处", (3, 8)),
-    ("0103", "雨水井盖", "公用设施", "滕州市排水管理处", (2, 6)),
-    ("0105", "电力井盖", "公用设施", "国网滕州市供电公司", (1, 4)),
-    ("0107", "通信井盖", "公用设施", "中国联通滕州市分公司", (1, 4)),
-    ("0111", "燃气井盖", "公用设施", "滕州市燃气公司", (1, 3)),
-    ("0117", "消火栓", "公用设施", "滕州市消防救援大队", (2, 5)),
-    ("0118", "路灯", "公用设施", "滕州市路灯管理所", (8, 20)),
-    ("0127", "监控电子眼", "公用设施", "滕州市公安局", (2, 6)),
+    ("0101", "滕州市自来水公司", (3, 8)),  # 上水井盖
+    ("0102", "滕州市排水管理处", (3, 8)),  # 污水井盖
+    ("0103", "滕州市排水管理处", (2, 6)),  # 雨水井盖
+    ("0105", "国网滕州市供电公司", (1, 4)),  # 电力井盖
+    ("0107", "中国联通滕州市分公司", (1, 4)),  # 通信井盖
+    ("0111", "滕州市燃气公司", (1, 3)),  # 燃气井盖
+    ("0114", "滕州市消防救援大队", (2, 5)),  # 消火栓
+    ("0117", "滕州市路灯管理所", (8, 20)),  # 路灯
+    ("0122", "滕州市公安局", (2, 6)),  # 监控电子眼
+    ("0306", "滕州市环境卫生管理处", (2, 6)),  # 垃圾箱
+    ("0126", "滕州市体育局", (0, 2)),  # 健身设施
 )
+DEDICATED_MORE = ("0117", "0122")
 COMPONENT_STATES = ((ComponentState.NORMAL, 95), (ComponentState.DAMAGED, 4),
                     (ComponentState.LOST, 1))
 
@@ -1214,9 +1219,11 @@ class CityGenerator:
                     area: _Area) -> None:
         street = plan.street or self._street_of(grid)
         low, high = plan.numbers or (1, 120)
-        for code, name, _major, owner, (least, most) in COMPONENT_KINDS:
+        for code, owner, (least, most) in COMPONENT_KINDS:
+            component_class = self.component_classes[code]
             if plan.dedicated:
-                least, most = (4, 12) if code in ("0118", "0127") else (1, max(2, most // 2))
+                least, most = ((4, 12) if code in DEDICATED_MORE
+                               else (min(1, least), max(1, most // 2)))
             prefix = grid.code[:6] + code
             seq = self.component_seq.get(prefix)
             if seq is None:
@@ -1224,9 +1231,9 @@ class CityGenerator:
             for _component in range(rng.randint(least, most)):
                 seq += 1
                 lon, lat = area.point()
-                self.rows.add(Component, grid_id=grid.pk,
-                              component_class_id=self.component_classes[code].pk,
-                              code=f"{prefix}{seq:06d}", name=name, owner_unit=owner,
+                self.rows.add(Component, grid_id=grid.pk, component_class_id=component_class.pk,
+                              code=f"{prefix}{seq:06d}", name=component_class.name,
+                              owner_unit=owner,
                               state=_weighted(rng, COMPONENT_STATES), lon=lon, lat=lat,
                               address=f"{street}{rng.randint(low, high)}号附近")
             self.component_seq[prefix] = seq
@@ -1296,32 +1303,19 @@ def _staff_phones() -> set[str]:
 
 
 def _tags() -> dict[str, Tag]:
-    """The tag code table, missing rows created from DEFAULT_TAGS."""
-    try:
-        from gezhi.people.services import tags_ensure
-    except ImportError:  # people.services does not offer it (yet): create them here
-        tags_ensure = None
-    if tags_ensure is not None:
-        tags_ensure()
-    else:
-        existing = set(Tag.objects.values_list("code", flat=True))
-        Tag.objects.bulk_create([
-            Tag(code=code, name=name, group=group, sensitivity=sensitivity, colour=colour,
-                sort_order=index)
-            for index, (code, name, group, sensitivity, colour) in enumerate(DEFAULT_TAGS)
-            if code not in existing])
+    tags_ensure()
     return {tag.code: tag for tag in Tag.objects.all()}
 
 
 def _component_classes() -> dict[str, ComponentClass]:
-    """The classes used here by code; by name where a seeded table numbers one otherwise;
-    created when missing."""
-    out = {}
-    for code, name, major, _owner, _range in COMPONENT_KINDS:
-        out[code] = (ComponentClass.objects.filter(code=code).first()
-                     or ComponentClass.objects.filter(name=name).first()
-                     or ComponentClass.objects.create(code=code, name=name, major=major))
-    return out
+    """The classes used here by code, created from the seed table where missing (an
+    administrator may have deleted one)."""
+    wanted = {code for code, _owner, _range in COMPONENT_KINDS}
+    found = {c.code: c for c in ComponentClass.objects.filter(code__in=wanted)}
+    for code, name, major in COMPONENT_CLASSES:
+        if code in wanted and code not in found:
+            found[code] = ComponentClass.objects.create(code=code, name=name, major=major)
+    return found
 
 
 # --- public entry points ---------------------------------------------------------------------

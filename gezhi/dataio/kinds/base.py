@@ -367,7 +367,18 @@ class Importer:
     def problem(self, row: int, key: str, message) -> None:
         self.report.add(row, self.column_label(key), message)
 
-    def process(self, rows: list[tuple[int, dict]], *, write: bool) -> None:
+    @staticmethod
+    def prepare(rows: list[tuple[int, dict]], context: dict) -> list:
+        """The part of checking a batch that needs no database, run before `process`, in a
+        worker process for large files. Must not touch the database or the importer's state."""
+        return rows
+
+    def prepare_context(self) -> dict:
+        return {"date1904": self.date1904, "today": self.today}
+
+    def process(self, rows: list, *, write: bool) -> None:
+        """Check a prepared batch against the database, report every bad row, and write the
+        good ones if `write`."""
         raise NotImplementedError
 
 

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import scope_for
-from gezhi.core import crypto
 from gezhi.core.errors import ValidationFailed
 from gezhi.dataio import bulk
 from gezhi.dataio.kinds.base import (
@@ -27,6 +26,7 @@ from gezhi.dataio.kinds.base import (
     Column,
     Duplicates,
     Importer,
+    Problem,
     RowError,
     choice_map,
     field_error,
@@ -98,6 +98,8 @@ RELATIONS = choice_map(ResidenceRelation.choices, {
     "业主": ResidenceRelation.OWNER, "房主": ResidenceRelation.OWNER,
     "家属": ResidenceRelation.FAMILY, "租客": ResidenceRelation.TENANT,
     "承租人": ResidenceRelation.TENANT})
+CHOICES = [("id_type", ID_TYPES), ("sex", SEXES), ("ethnicity", ETHNICITY_CODES),
+           ("political_status", POLITICAL), ("residence_type", RESIDENCE_TYPES)]
 LABELS = {"birth_date": gettext_lazy("出生日期")}
 TAG_SPLIT = re.compile(r"[,,、;;\s]+")
 
@@ -119,16 +121,102 @@ Stored = namedtuple("Stored", ["pk", "id_number_bidx", "grid_id", "version", *PL
                                "phone_ct", "phone_bidx", "phone_mask", "phone_tail"])
 
 
+SECRET = ["id_number_ct", "id_number_bidx", "id_number_mask", "phone_ct", "phone_bidx",
+          "phone_mask", "id_tail", "phone_tail"]
+
+
 @dataclass
 class Pending:
+    """A row that passed the rules needing no database: cleaned values, which were given,
+    the encrypted forms of its ID and phone numbers (SECRET order), and what it names."""
+
     row: int
     cleaned: dict
     given: set
-    bidx: str
-    grid: object = None
+    secret: tuple
+    grid_code: str = ""
     house_key: tuple | None = None
     relation: str = ""
+    tag_names: list = field(default_factory=list)
+    grid: object = None
     tags: list = field(default_factory=list)
+
+    @property
+    def bidx(self) -> str:
+        return self.secret[1]
+
+
+def prepare(rows: list[tuple[int, dict]], context: dict) -> list:
+    """Check and encrypt a batch of rows without the database, so worker processes can do it
+    beside the one that writes: a Pending or a Problem per row."""
+    out = []
+    for number, raw in rows:
+        try:
+            out.append(_prepare_row(number, raw, context))
+        except RowError as exc:
+            out.append(Problem(number, exc.column, str(exc.message)))
+    return out
+
+
+def _prepare_row(number: int, raw: dict, context: dict) -> Pending:
+    id_raw = raw.get("id_number")
+    if isinstance(id_raw, float):
+        raise RowError("id_number", _("证件号码被 Excel 存成了数字,末几位已丢失:请把本列设为文本格式后重新填写。"))
+    id_number = text(id_raw)
+    if "*" in id_number:
+        raise RowError("id_number", _("证件号码是脱敏后的号码(含 *),无法导入,请填写完整号码。"))
+    fields = {"name": text(raw.get("name")), "id_number": id_number, "id_type": ""}
+    given = set()
+    for key, mapping in CHOICES:
+        value = raw.get(key)
+        if value is not None:
+            value = text(value)
+            if value:
+                # An unknown spelling goes to clean_person as is, which says it is invalid.
+                fields[key] = mapping.get(value, value)
+                given.add(key)
+    for key in ("phone", "employer", "notes"):
+        value = raw.get(key)
+        if value is not None:
+            value = text(value)
+            if value:
+                fields[key] = value
+                given.add(key)
+    if "birth_date" in raw:
+        birth = parse_date(raw["birth_date"], "birth_date", LABELS["birth_date"],
+                           date1904=context["date1904"])
+        if birth is not None:
+            fields["birth_date"] = birth
+            given.add("birth_date")
+    try:
+        cleaned = clean_person(**fields, check_duplicate=False, today=context["today"])
+    except ValidationFailed as exc:
+        raise field_error(exc, "id_number") from None
+    if len(cleaned["notes"]) > 2000:
+        raise RowError("notes", _("备注过长(最多 2000 字)。"))
+    target = apply_person(SimpleNamespace(), cleaned)
+    pending = Pending(number, cleaned, given, tuple(getattr(target, n) for n in SECRET),
+                      grid_code=text(raw.get("grid")))
+    address = text(raw.get("address"))
+    if address:
+        pending.house_key = ("address", address)
+    elif any(k in raw for k in ("estate", "building", "unit", "number")):
+        building, house_number = text(raw.get("building")), text(raw.get("number"))
+        if not building or not house_number:
+            missing = "building" if not building else "number"
+            raise RowError(missing, _("填写住址时,楼栋和户室号都要填写。"))
+        pending.house_key = ("parts", text(raw.get("estate")), building,
+                             text(raw.get("unit")), house_number)
+    relation = text(raw.get("relation"))
+    if relation:
+        if relation not in RELATIONS:
+            raise RowError("relation", _("与房屋关系的取值无效:%(value)s") % {"value": relation})
+        if pending.house_key is None:
+            raise RowError("relation", _("填写了与房屋关系,但没有填写住址。"))
+    pending.relation = RELATIONS.get(relation, ResidenceRelation.OTHER)
+    if "tags" in raw:
+        pending.tag_names = [n for n in TAG_SPLIT.split(text(raw["tags"])) if n]
+    return pending
 
 
 def _variants(value: str, suffix: str) -> tuple[str, ...]:
@@ -152,72 +240,17 @@ class PeopleImport(Importer):
             self.tag_names[tag.code] = tag
         self.actor_id = self.actor.pk if self.actor is not None else None
 
-    # Phase 1: one row, no queries beyond cached grid codes.
+    prepare = staticmethod(prepare)
 
-    def _clean(self, number: int, raw: dict) -> Pending:
-        id_raw = raw.get("id_number")
-        if isinstance(id_raw, float):
-            raise RowError("id_number", _("证件号码被 Excel 存成了数字,末几位已丢失:请把本列设为文本格式后重新填写。"))
-        id_number = text(id_raw)
-        if "*" in id_number:
-            raise RowError("id_number", _("证件号码是脱敏后的号码(含 *),无法导入,请填写完整号码。"))
-        fields = {"name": text(raw.get("name")), "id_number": id_number}
-        given = set()
-        for key, mapping in (("id_type", ID_TYPES), ("sex", SEXES), ("ethnicity", ETHNICITY_CODES),
-                             ("political_status", POLITICAL),
-                             ("residence_type", RESIDENCE_TYPES)):
-            value = text(raw.get(key))
-            if value:
-                # An unknown spelling goes to clean_person as is, which says it is invalid.
-                fields[key] = mapping.get(value, value)
-                given.add(key)
-        for key in ("phone", "employer", "notes"):
-            value = text(raw.get(key))
-            if value:
-                fields[key] = value
-                given.add(key)
-        birth = parse_date(raw.get("birth_date"), "birth_date", LABELS["birth_date"],
-                           date1904=self.date1904)
-        if birth is not None:
-            fields["birth_date"] = birth
-            given.add("birth_date")
-        fields.setdefault("id_type", "")
-        try:
-            cleaned = clean_person(**fields, check_duplicate=False, today=self.today)
-        except ValidationFailed as exc:
-            raise field_error(exc, "id_number") from None
-        if len(cleaned["notes"]) > 2000:
-            raise RowError("notes", _("备注过长(最多 2000 字)。"))
-        pending = Pending(number, cleaned, given,
-                          crypto.blind_index(cleaned["id_number"], kind="id_number"))
-        code = text(raw.get("grid"))
-        if code:
-            pending.grid = self.grids.resolve(code, "grid")
-        address = text(raw.get("address"))
-        if address:
-            pending.house_key = ("address", address)
-        elif any(text(raw.get(k)) for k in ("estate", "building", "unit", "number")):
-            building, house_number = text(raw.get("building")), text(raw.get("number"))
-            if not building or not house_number:
-                missing = "building" if not building else "number"
-                raise RowError(missing, _("填写住址时,楼栋和户室号都要填写。"))
-            pending.house_key = ("parts", text(raw.get("estate")), building,
-                                 text(raw.get("unit")), house_number)
-        relation = text(raw.get("relation"))
-        if relation:
-            if relation not in RELATIONS:
-                raise RowError("relation", _("与房屋关系的取值无效:%(value)s") % {"value": relation})
-            if pending.house_key is None:
-                raise RowError("relation", _("填写了与房屋关系,但没有填写住址。"))
-        pending.relation = RELATIONS.get(relation, ResidenceRelation.OTHER)
-        for name in TAG_SPLIT.split(text(raw.get("tags"))):
-            if not name:
-                continue
+    def _resolve(self, p: Pending) -> None:
+        """The grid and tags a row names (cached lookups)."""
+        if p.grid_code:
+            p.grid = self.grids.resolve(p.grid_code, "grid")
+        for name in p.tag_names:
             tag = self.tag_names.get(name)
             if tag is None:
                 raise RowError("tags", _("未知的标签:%(name)s") % {"name": name[:20]})
-            pending.tags.append(tag)
-        return pending
+            p.tags.append(tag)
 
     # Phase 2: the batch against the database.
 
@@ -270,14 +303,19 @@ class PeopleImport(Importer):
         self.grids.check(grid, column)
         return house_pk, grid
 
-    def process(self, rows: list[tuple[int, dict]], *, write: bool) -> None:
+    def process(self, rows: list, *, write: bool) -> None:
         report = self.report
         pendings: list[Pending] = []
-        for number, raw in rows:
+        for item in rows:
+            if isinstance(item, Problem):
+                self.problem(item.row, item.column, item.message)
+                continue
             try:
-                pendings.append(self._clean(number, raw))
+                self._resolve(item)
             except RowError as exc:
-                self.problem(number, exc.column, exc.message)
+                self.problem(item.row, exc.column, exc.message)
+                continue
+            pendings.append(item)
         repeats = self.duplicates.check([(p.row, p.bidx) for p in pendings])
         for p in pendings:
             if p.row in repeats:
@@ -288,8 +326,8 @@ class PeopleImport(Importer):
             return
 
         existing: dict[str, list[Stored]] = {}
-        for values in Person.objects.filter(
-                id_number_bidx__in=[p.bidx for p in pendings]).values_list(*Stored._fields):
+        for values in bulk.select_in(Person, ["id", *Stored._fields[1:]], "id_number_bidx",
+                                     {p.bidx for p in pendings}):
             person = Stored._make(values)
             existing.setdefault(person.id_number_bidx, []).append(person)
         by_address, by_parts = self._houses(pendings)
@@ -297,12 +335,12 @@ class PeopleImport(Importer):
         homes: dict[int, list[tuple[int, int]]] = {}
         active: set[tuple[int, int]] = set()
         if known:
-            for rid, pid, hid in Residence.objects.filter(
-                    person_id__in=known, kind=ResidenceKind.LIVES,
-                    moved_out__isnull=True).values_list("id", "person_id", "house_id"):
+            for rid, pid, hid in bulk.select_in(Residence, ["id", "person_id", "house_id"],
+                                                "person_id", known, kind=ResidenceKind.LIVES,
+                                                moved_out=None):
                 homes.setdefault(pid, []).append((rid, hid))
-            active = set(PersonTag.objects.filter(person_id__in=known, removed_at__isnull=True)
-                         .values_list("person_id", "tag_id"))
+            active = set(bulk.select_in(PersonTag, ["person_id", "tag_id"], "person_id", known,
+                                        removed_at=None))
 
         now = timezone.now()
         creates, updates, links, ended, tag_rows = [], [], [], [], []
@@ -380,7 +418,7 @@ class PeopleImport(Importer):
                 raise RowError("tags", _("您无权设置特殊人群标签:%(name)s") % {"name": tag.name})
         cleaned = p.cleaned
         if person is None:
-            values = self._row(cleaned, grid.pk, now) + [now, 1] if write else None
+            values = self._row(cleaned, p.secret, grid.pk, now) + [now, 1] if write else None
             return ("create", values, None, house, p.tags)
         added = [t for t in p.tags if (person.pk, t.pk) not in active]
         kept = ["ethnicity", "political_status", "residence_type", "employer", "notes"]
@@ -389,23 +427,19 @@ class PeopleImport(Importer):
         for key in kept:  # a blank cell keeps the stored value
             if key not in p.given:
                 cleaned[key] = getattr(person, key)
-        phone_bidx = (crypto.blind_index(cleaned["phone"], kind="phone") if cleaned["phone"]
-                      else person.phone_bidx)
+        secret = p.secret
+        if not cleaned["phone"]:  # a blank phone cell keeps the stored number
+            secret = (*secret[:3], person.phone_ct, person.phone_bidx, person.phone_mask,
+                      secret[6], person.phone_tail)
         if (all(cleaned[key] == getattr(person, key) for key in PLAIN)
-                and grid.pk == person.grid_id and phone_bidx == person.phone_bidx):
+                and grid.pk == person.grid_id and secret[4] == person.phone_bidx):
             return ("update", None, person, house, added)
-        values = self._row(cleaned, grid.pk, now, keep_phone=person) if write else None
+        values = self._row(cleaned, secret, grid.pk, now) if write else None
         return ("update", values, person, house, added)
 
     @staticmethod
-    def _row(cleaned: dict, grid_id: int, now, keep_phone: Stored | None = None) -> list:
-        """The FIELDS values of a person, encrypted and masked by the shared apply_person."""
-        target = apply_person(SimpleNamespace(), cleaned)
-        if keep_phone is not None and not cleaned["phone"]:
-            for name in ("phone_ct", "phone_bidx", "phone_mask", "phone_tail"):
-                setattr(target, name, getattr(keep_phone, name))
-        return [target.name, target.id_type, target.birth_date, target.sex, target.ethnicity,
-                target.political_status, target.residence_type, target.employer, target.notes,
-                grid_id, target.id_number_ct, target.id_number_bidx, target.id_number_mask,
-                target.phone_ct, target.phone_bidx, target.phone_mask, target.id_tail,
-                target.phone_tail, now]
+    def _row(cleaned: dict, secret: tuple, grid_id: int, now) -> list:
+        """The FIELDS values of a person."""
+        return [cleaned["name"], cleaned["id_type"], cleaned["birth_date"], cleaned["sex"],
+                cleaned["ethnicity"], cleaned["political_status"], cleaned["residence_type"],
+                cleaned["employer"], cleaned["notes"], grid_id, *secret, now]

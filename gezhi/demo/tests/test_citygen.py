@@ -228,8 +228,10 @@ def test_grids_get_a_description_residents_can_search(city, db):
         assert names == {name for name, _n in plan.estates}
         for name, count in plan.estates:
             assert Building.objects.filter(grid=grid, estate__name=name).count() == count
-    component_codes = list(Component.objects.filter(grid__in=city.grids)
-                           .values_list("code", flat=True))
+    components = Component.objects.filter(grid__in=city.grids).select_related("component_class")
+    assert all(c.name == c.component_class.name for c in components)
+    assert {"路灯", "消火栓", "监控电子眼", "污水井盖"} <= {c.name for c in components}
+    component_codes = [c.code for c in components]
     assert len(set(component_codes)) == len(component_codes)
     assert all(len(c) == 16 and c.startswith(SYNTHETIC_DISTRICT_CODE) for c in component_codes)
 
@@ -282,6 +284,7 @@ def test_gen_city_command_generates_and_replaces(db):
                  "--district", "370496", stdout=out)
     text = out.getvalue()
     assert "模拟城市已生成" in text and "人/秒 people/s" in text
+    assert "网格 grids 4/4 · 人口 people 300/300" in text  # the progress line
     district = Region.objects.get(code="370496")
     grids = Region.objects.grids().filter(path__startswith=district.path)
     assert grids.count() == 4

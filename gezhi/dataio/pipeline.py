@@ -1,0 +1,132 @@
+"""Batches of rows from a table, prepared (parsed, checked, encrypted) in worker processes
+for large files while this process talks to the database.
+
+An import's own work splits in two: what needs no database (reading worksheet XML, the
+per-row rules, encrypting ID and phone numbers — about two thirds of it for people) and what
+does (matching the batch with stored data, writing it, in one transaction). The first part
+runs in a pool of processes, each piece of the sheet to whichever is free; the results come
+back in file order, so reports and writes are exactly those of a single-process run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+from django.conf import settings
+
+from gezhi.dataio.bulk import BATCH
+from gezhi.dataio.kinds.base import Importer
+from gezhi.dataio.readers import Table
+
+# Below this much sheet XML (or CSV), starting workers costs more than it saves.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+
+def row_dict(values: list, pairs: list[tuple[int, str]]) -> dict | None:
+    """The row's cells by column key, blanks left out; None for an empty row."""
+    row = {}
+    width = len(values)
+    for index, key in pairs:
+        if index < width:
+            value = values[index]
+            if value is not None and value != "":
+                if isinstance(value, str) and not value.strip():
+                    continue
+                row[key] = value
+    return row or None
+
+
+def batches(table: Table, pairs: list[tuple[int, str]]) -> Iterator[list[tuple[int, dict]]]:
+    batch = []
+    for number, values in table.rows:
+        row = row_dict(values, pairs)
+        if row is None:
+            continue
+        batch.append((number, row))
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def worker_count(importer_class, table: Table) -> int:
+    """Worker processes for this import: none for small files or kinds whose rows need the
+    database from the start (their `prepare` does nothing)."""
+    if importer_class.prepare is Importer.prepare:
+        return 0
+    if table.size < getattr(settings, "GEZHI_IMPORT_PARALLEL_MIN_BYTES", PARALLEL_MIN_BYTES):
+        return 0
+    configured = getattr(settings, "GEZHI_IMPORT_WORKERS", None)
+    count = configured if configured is not None else min(os.cpu_count() or 1, 4)
+    return count if count >= 1 else 0
+
+
+def prepared(importer, table: Table, pairs: list[tuple[int, str]]) -> Iterator[tuple[list, int]]:
+    """(prepared rows, number of non-empty rows) a batch at a time, in file order."""
+    context = importer.prepare_context()
+    workers = worker_count(type(importer), table)
+    if not workers:
+        for batch in batches(table, pairs):
+            yield importer.prepare(batch, context), len(batch)
+        return
+    # Forking is quick and inherits the loaded code; it is safe only while this process
+    # runs one thread (the command line). Under a web server, start fresh interpreters.
+    fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    context_mp = multiprocessing.get_context("fork" if fork else "spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context_mp, initializer=_init,
+                               initargs=(importer.kind, table.parser, pairs, context, not fork))
+    previous = table.header_row
+    in_flight: deque = deque()
+    try:
+        for payload in table.payloads():
+            in_flight.append(pool.submit(_work, payload))
+            if len(in_flight) > workers * 2:
+                items, count, total, last = in_flight.popleft().result()
+                previous = _renumber(items, previous, total, last)
+                yield items, count
+        while in_flight:
+            items, count, total, last = in_flight.popleft().result()
+            previous = _renumber(items, previous, total, last)
+            yield items, count
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _renumber(items: list, previous: int, total: int, last: int | None) -> int:
+    """Rows of a piece without a row number of their own (-k: the k-th row of the piece)
+    follow the previous piece's last row."""
+    for item in items:
+        if item.row < 0:
+            item.row = previous - item.row
+    return last if last is not None else previous + total
+
+
+_worker: dict = {}
+
+
+def _init(kind: str, parser, pairs, context: dict, setup: bool) -> None:
+    if setup:
+        import django
+
+        django.setup()
+    from gezhi.dataio.kinds import KINDS
+
+    _worker.update(prepare=KINDS[kind].prepare, parser=parser, pairs=pairs, context=context)
+
+
+def _work(payload) -> tuple[list, int, int, int | None]:
+    rows = _worker["parser"].parse(payload)
+    pairs = _worker["pairs"]
+    batch = []
+    for i, (number, values) in enumerate(rows):
+        row = row_dict(values, pairs)
+        if row is not None:
+            batch.append((number if number is not None else -(i + 1), row))
+    items = _worker["prepare"](batch, _worker["context"])
+    return items, len(batch), len(rows), rows[-1][0] if rows else None
