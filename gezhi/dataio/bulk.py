@@ -38,15 +38,24 @@ def insert(model, fields: list[str], rows: list[tuple]) -> list[int]:
     return [obj.pk for obj in objs]
 
 
+def _pg_types(model, fields: list[str]) -> list[str]:
+    """Type names for a binary COPY: "varchar(50)" → "varchar", "numeric(8, 2)" → "numeric"."""
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    return [by_attname[name].db_type(connection).split("(")[0].strip() for name in fields]
+
+
 def _copy_insert(model, fields: list[str], rows: list[tuple]) -> list[int]:
     table = model._meta.db_table
-    pk = model._meta.pk.column
+    pk = model._meta.pk
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                       "FROM generate_series(1, %s)", [table, pk, len(rows)])
+                       "FROM generate_series(1, %s)", [table, pk.column, len(rows)])
         ids = [r[0] for r in cursor.fetchall()]
-        columns = ", ".join(_quote(c) for c in [pk, *_columns(model, fields)])
-        with cursor.cursor.copy(f"COPY {_quote(table)} ({columns}) FROM STDIN") as copy:
+        columns = ", ".join(_quote(c) for c in [pk.column, *_columns(model, fields)])
+        # Binary: no text formatting here, no text parsing in the server.
+        with cursor.cursor.copy(f"COPY {_quote(table)} ({columns}) FROM STDIN "
+                                "(FORMAT BINARY)") as copy:
+            copy.set_types(_pg_types(model, [pk.attname, *fields]))
             for pk_value, row in zip(ids, rows, strict=True):
                 copy.write_row((pk_value, *row))
     return ids
@@ -124,7 +133,8 @@ def _copy_update(model, fields: list[str], rows: list[tuple], *, versioned: bool
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DROP AS "
                        f"SELECT {names} FROM {_quote(table)} WITH NO DATA")
         cursor.execute(f"TRUNCATE {temp}")
-        with cursor.cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {temp} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_pg_types(model, [model._meta.pk.attname, *fields]))
             for row in rows:
                 copy.write_row(row)
         assignments = ", ".join(f"{_quote(c)} = t.{_quote(c)}" for c in columns)

@@ -265,6 +265,7 @@ def job_start(job_id: int) -> None:
 
 
 def _job_thread(job_id: int) -> None:
+    close_old_connections()
     try:
         job_run(job_id)
     except Exception:  # the job row says it failed; the traceback goes to the log
@@ -317,7 +318,6 @@ def job_check_stale(job: ImportJob) -> ImportJob:
 
 
 def job_run(job_id: int) -> ImportJob:
-    close_old_connections()
     job = ImportJob.objects.select_related("user", "default_grid").get(pk=job_id)
     if job.status != JobStatus.PENDING:
         return job

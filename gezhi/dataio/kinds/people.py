@@ -353,7 +353,7 @@ class PeopleImport(Importer):
             except RowError as exc:
                 self.problem(p.row, exc.column, exc.message)
                 continue
-            kind, values, person, house, added_tags = action
+            kind, changed, values, person, house, added_tags = action
             if kind == "create":
                 index = len(creates)
                 creates.append(values)
@@ -362,7 +362,6 @@ class PeopleImport(Importer):
                 new_tags += [(index, tag.pk) for tag in added_tags]
                 report.created += 1
                 continue
-            changed = values is not None
             if changed and write:
                 updates.append((person.pk, *values, person.version + 1))
             if house is not None and all(hid != house for _rid, hid in homes.get(person.pk, [])):
@@ -391,8 +390,9 @@ class PeopleImport(Importer):
 
     def _decide(self, p: Pending, matches: list[Stored], by_address, by_parts, active, now,
                 *, write: bool):
-        """What to do with one valid row: ("create" | "update", the column values to write
-        (None: nothing changed, or not writing), the stored person, the house, tags to add).
+        """What to do with one valid row: ("create" | "update", whether the person changes,
+        the column values to write (None when not writing), the stored person, the house,
+        tags to add).
         Raises RowError for a rule that involves stored data."""
         if len(matches) > 1:
             raise RowError("id_number", _("系统中已有多人登记了该证件号码,请先在系统中核对。"))
@@ -419,7 +419,7 @@ class PeopleImport(Importer):
         cleaned = p.cleaned
         if person is None:
             values = self._row(cleaned, p.secret, grid.pk, now) + [now, 1] if write else None
-            return ("create", values, None, house, p.tags)
+            return ("create", True, values, None, house, p.tags)
         added = [t for t in p.tags if (person.pk, t.pk) not in active]
         kept = ["ethnicity", "political_status", "residence_type", "employer", "notes"]
         if cleaned["id_type"] != IdType.RESIDENT_ID:  # otherwise both follow from the number
@@ -433,9 +433,9 @@ class PeopleImport(Importer):
                       secret[6], person.phone_tail)
         if (all(cleaned[key] == getattr(person, key) for key in PLAIN)
                 and grid.pk == person.grid_id and secret[4] == person.phone_bidx):
-            return ("update", None, person, house, added)
+            return ("update", False, None, person, house, added)
         values = self._row(cleaned, secret, grid.pk, now) if write else None
-        return ("update", values, person, house, added)
+        return ("update", True, values, person, house, added)
 
     @staticmethod
     def _row(cleaned: dict, secret: tuple, grid_id: int, now) -> list:

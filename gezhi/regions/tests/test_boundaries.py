@@ -418,8 +418,8 @@ def test_cli_import_malformed_file(world, tmp_path, content, message):
 
 
 def test_cli_unknown_kind_file_or_region(world, tmp_path):
-    with pytest.raises(CommandError, match="未知的导入类型:people。可用的类型:grids"):
-        run("import", "people", str(tmp_path / "x.csv"))
+    with pytest.raises(CommandError, match="未知的导入类型:events。可用的类型:grids、people"):
+        run("import", "events", str(tmp_path / "x.csv"))
     with pytest.raises(CommandError, match="找不到文件"):
         run("import", "grids", str(tmp_path / "missing.geojson"))
     with pytest.raises(CommandError, match="找不到区划代码:999999"):
@@ -427,4 +427,4 @@ def test_cli_unknown_kind_file_or_region(world, tmp_path):
     with pytest.raises(CommandError, match="层级 ward 无效"):
         run("export", "grids", "--level", "ward")
     with pytest.raises(CommandError, match="未知的导出类型"):
-        run("export", "people")
+        run("export", "events")

@@ -71,6 +71,11 @@ class Command(BaseCommand):
                   f"{summary['basic_grids']} 个基础网格 basic grids, "
                   f"{summary['dedicated_grids']} 个专属网格 dedicated grids, "
                   f"{summary['staff']} 名网格工作人员 grid staff")
+        out.write(f"基础数据 Base data: {summary['estates']} 个小区 estates, "
+                  f"{summary['houses']} 套房屋 houses, {summary['people']} 名实有人口 people, "
+                  f"{summary['households']} 户 households, "
+                  f"{summary['organisations']} 个组织 organisations, "
+                  f"{summary['components']} 个部件 components")
         out.write("")
         out.write(f"  居民门户「我的网格员」 Residents:  {base}/")
         out.write(f"  工作人员控制台 Staff console:    {base}/console/")
