@@ -81,7 +81,8 @@ def building_create(*, actor, name: str, estate: Estate | None = None, lat=None,
                                        street=street, address=address, floors=floors,
                                        head=head)
     for i in range(1, units + 1):
-        Unit.objects.create(building=building, name=_("%(n)d单元") % {"n": i}, sort_order=i)
+        # Unit names are data in the address (1单元), not interface text: never translated.
+        Unit.objects.create(building=building, name=f"{i}单元", sort_order=i)
     return building
 
 

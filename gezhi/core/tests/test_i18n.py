@@ -118,7 +118,8 @@ def _template_msgids(path: Path):
     for literal in TEMPLATE_UNDERSCORE.findall(text):
         yield None, literal[1:-1]
     for options, body in BLOCK_TAG.findall(text):
-        msgid = re.sub(r"\{\{\s*(\w+)\s*\}\}", r"%(\1)s", body)
+        # As Django does: a literal % is doubled before variables become %(name)s.
+        msgid = re.sub(r"\{\{\s*(\w+)\s*\}\}", r"%(\1)s", body.replace("%", "%%"))
         if "trimmed" in options.split():
             msgid = " ".join(line.strip() for line in msgid.strip().splitlines() if line.strip())
         context = re.search(r"""context\s+("[^"]*"|'[^']*')""", options)

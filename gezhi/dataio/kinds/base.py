@@ -204,9 +204,16 @@ class GridResolver:
         self.scope = scope_for(actor, Perm.BASE_IMPORT) if actor is not None else None
         self._by_code: dict[str, Region | None] = {}
         self._by_id: dict[int, Region] = {}
+        self._allowed: dict[int, bool] = {}
+        self._resolved: dict[str, Region] = {}  # codes already checked, for the next rows
 
     def allowed(self, region: Region) -> bool:
-        return self.scope is None or self.scope.covers_path(region.path)
+        if self.scope is None:
+            return True
+        ok = self._allowed.get(region.pk)
+        if ok is None:
+            ok = self._allowed[region.pk] = self.scope.covers_path(region.path)
+        return ok
 
     def get(self, code: str) -> Region | None:
         if code not in self._by_code:
@@ -225,6 +232,9 @@ class GridResolver:
 
     def resolve(self, code: str, column: str = "grid") -> Region:
         """The grid with this code, if the importer may import into it; RowError otherwise."""
+        found = self._resolved.get(code)
+        if found is not None:
+            return found
         code = code.strip()
         region = self.get(code)
         if region is None:
@@ -233,6 +243,7 @@ class GridResolver:
             raise RowError(column, _("%(code)s 是%(level)s,请填写网格一级的编码。")
                            % {"code": code, "level": region.get_level_display()})
         self.check(region, column)
+        self._resolved[code] = region
         return region
 
     def check(self, region: Region, column: str = "grid") -> None:
@@ -314,10 +325,10 @@ class Duplicates:
     def __init__(self):
         self.seen = SeenKeys()
 
-    def check(self, items: list[tuple[int, str]]) -> dict[int, int]:
-        """items: (row, key) of one batch. Returns {row: earlier row} for the repeats and
-        remembers the rest."""
-        hashes = [SeenKeys.hash(key) for _row, key in items]
+    def check(self, items: list[tuple[int, str | int]]) -> dict[int, int]:
+        """items: (row, key) of one batch; a key is text, or already a 64-bit hash (an int).
+        Returns {row: earlier row} for the repeats and remembers the rest."""
+        hashes = [key if isinstance(key, int) else SeenKeys.hash(key) for _row, key in items]
         earlier = self.seen.first_rows(hashes)
         repeats: dict[int, int] = {}
         new_hashes, new_rows, in_batch = [], [], {}

@@ -316,7 +316,8 @@ class PeopleImport(Importer):
                 self.problem(item.row, exc.column, exc.message)
                 continue
             pendings.append(item)
-        repeats = self.duplicates.check([(p.row, p.bidx) for p in pendings])
+        # The blind index is a keyed hash already: its first 64 bits serve as the key.
+        repeats = self.duplicates.check([(p.row, int(p.bidx[:16], 16)) for p in pendings])
         for p in pendings:
             if p.row in repeats:
                 self.problem(p.row, "id_number", _("与第 %(row)d 行的证件号码重复。")
