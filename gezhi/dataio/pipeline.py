@@ -67,35 +67,58 @@ def worker_count(importer_class, table: Table) -> int:
     return count if count >= 1 else 0
 
 
-def prepared(importer, table: Table, pairs: list[tuple[int, str]]) -> Iterator[tuple[list, int]]:
-    """(prepared rows, number of non-empty rows) a batch at a time, in file order."""
-    context = importer.prepare_context()
-    workers = worker_count(type(importer), table)
-    if not workers:
-        for batch in batches(table, pairs):
-            yield importer.prepare(batch, context), len(batch)
-        return
-    # Forking is quick and inherits the loaded code; it is safe only while this process
-    # runs one thread (the command line). Under a web server, start fresh interpreters.
-    fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-    context_mp = multiprocessing.get_context("fork" if fork else "spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context_mp, initializer=_init,
-                               initargs=(importer.kind, table.parser, pairs, context, not fork))
-    previous = table.header_row
-    in_flight: deque = deque()
-    try:
-        for payload in table.payloads():
-            in_flight.append(pool.submit(_work, payload))
-            if len(in_flight) > workers * 2:
-                items, count, total, last = in_flight.popleft().result()
-                previous = _renumber(items, previous, total, last)
-                yield items, count
-        while in_flight:
-            items, count, total, last = in_flight.popleft().result()
+class Prepared:
+    """(prepared rows, number of non-empty rows) a batch at a time, in file order:
+
+        with Prepared(importer, table, pairs) as batches:
+            for rows, count in batches: ...
+
+    Worker processes, if any, start on entering: forking is quick and inherits the loaded
+    code, but is safe only while this process runs one thread (the command line). Under a web
+    server, where imports run in a thread, fresh interpreters start instead.
+    """
+
+    def __init__(self, importer, table: Table, pairs: list[tuple[int, str]]):
+        self.importer, self.table, self.pairs = importer, table, pairs
+        self.context = importer.prepare_context()
+        self.workers = worker_count(type(importer), table)
+        self.pool = None
+        self.in_flight: deque = deque()
+        self.payloads = None
+
+    def __enter__(self) -> Prepared:
+        if self.workers:
+            fork = (threading.active_count() == 1
+                    and "fork" in multiprocessing.get_all_start_methods())
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
+                initializer=_init, initargs=(self.importer.kind, self.table.parser, self.pairs,
+                                             self.context, not fork))
+            self.payloads = self.table.payloads()
+            self._fill()  # starts the processes now
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _fill(self) -> None:
+        for payload in self.payloads:
+            self.in_flight.append(self.pool.submit(_work, payload))
+            if len(self.in_flight) > self.workers * 2:
+                return
+
+    def __iter__(self) -> Iterator[tuple[list, int]]:
+        if self.pool is None:
+            for batch in batches(self.table, self.pairs):
+                yield self.importer.prepare(batch, self.context), len(batch)
+            return
+        previous = self.table.header_row
+        while self.in_flight:
+            items, count, total, last = self.in_flight.popleft().result()
             previous = _renumber(items, previous, total, last)
+            self._fill()
             yield items, count
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _renumber(items: list, previous: int, total: int, last: int | None) -> int:

@@ -162,9 +162,15 @@ def import_file(*, actor, kind: str, path: Path, file_name: str, mode: str = Imp
 
 
 def _run(importer: Importer, table: Table, pairs, report: Report, mode: str, progress) -> None:
+    with pipeline.Prepared(importer, table, pairs) as batches:
+        _run_batches(importer, table, batches, report, mode, progress)
+
+
+def _run_batches(importer: Importer, table: Table, batches, report: Report, mode: str,
+                 progress) -> None:
     last = 0.0
     with transaction.atomic():
-        for batch, count in pipeline.prepared(importer, table, pairs):
+        for batch, count in batches:
             # In "all" mode a bad row means nothing will be kept: stop writing, keep checking.
             write = mode == ImportMode.VALID or (mode == ImportMode.ALL
                                                  and not report.problem_count)

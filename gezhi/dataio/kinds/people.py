@@ -195,6 +195,8 @@ def _prepare_row(number: int, raw: dict, context: dict) -> Pending:
     if len(cleaned["notes"]) > 2000:
         raise RowError("notes", _("备注过长(最多 2000 字)。"))
     target = apply_person(SimpleNamespace(), cleaned)
+    # Only the encrypted forms leave the worker: the plaintext numbers are not needed again.
+    del cleaned["id_number"], cleaned["phone"]
     pending = Pending(number, cleaned, given, tuple(getattr(target, n) for n in SECRET),
                       grid_code=text(raw.get("grid")))
     address = text(raw.get("address"))
@@ -383,11 +385,11 @@ class PeopleImport(Importer):
         bulk.update(Person, [*FIELDS, "version"], updates, versioned=True)
         if ended:
             Residence.objects.filter(pk__in=ended).update(moved_out=self.today)
-        links += [(ids[i], house, ResidenceKind.LIVES, relation, self.today, now, self.actor_id)
-                  for i, house, relation in new_links]
-        bulk.insert(Residence, RESIDENCE_FIELDS, links)
-        tag_rows += [(ids[i], tag, "", self.actor_id, now) for i, tag in new_tags]
-        bulk.insert(PersonTag, TAG_FIELDS, tag_rows)
+        bulk.insert(Residence, RESIDENCE_FIELDS, links + [
+            (ids[i], house, ResidenceKind.LIVES, relation, self.today, now, self.actor_id)
+            for i, house, relation in new_links])
+        bulk.insert(PersonTag, TAG_FIELDS, tag_rows + [
+            (ids[i], tag, "", self.actor_id, now) for i, tag in new_tags])
 
     def _decide(self, p: Pending, matches: list[Stored], by_address, by_parts, active, now,
                 *, write: bool):
@@ -429,7 +431,7 @@ class PeopleImport(Importer):
             if key not in p.given:
                 cleaned[key] = getattr(person, key)
         secret = p.secret
-        if not cleaned["phone"]:  # a blank phone cell keeps the stored number
+        if "phone" not in p.given:  # a blank phone cell keeps the stored number
             secret = (*secret[:3], person.phone_ct, person.phone_bidx, person.phone_mask,
                       secret[6], person.phone_tail)
         if (all(cleaned[key] == getattr(person, key) for key in PLAIN)
