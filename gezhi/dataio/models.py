@@ -39,6 +39,7 @@ class ImportJob(models.Model):
                             default=ImportMode.ALL)
     file_name = models.CharField(_("文件名"), max_length=200)
     file_size = models.PositiveBigIntegerField(_("文件大小"), default=0)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     default_grid = models.ForeignKey("regions.Region", null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+",
                                      verbose_name=_("默认网格"))

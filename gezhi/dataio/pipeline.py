@@ -20,7 +20,6 @@ from concurrent.futures import ProcessPoolExecutor
 from django.conf import settings
 
 from gezhi.dataio.bulk import BATCH
-from gezhi.dataio.kinds.base import Importer
 from gezhi.dataio.readers import Table
 
 # Below this much sheet XML (or CSV), starting workers costs more than it saves.
@@ -58,6 +57,9 @@ def batches(table: Table, pairs: list[tuple[int, str]]) -> Iterator[list[tuple[i
 def worker_count(importer_class, table: Table) -> int:
     """Worker processes for this import: none for small files or kinds whose rows need the
     database from the start (their `prepare` does nothing)."""
+    from gezhi.dataio.kinds.base import Importer  # not at import: spawned workers load
+    # this module before Django is set up
+
     if importer_class.prepare is Importer.prepare:
         return 0
     if table.size < getattr(settings, "GEZHI_IMPORT_PARALLEL_MIN_BYTES", PARALLEL_MIN_BYTES):

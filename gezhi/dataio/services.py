@@ -237,7 +237,7 @@ def _safe_name(name: str) -> str:
 
 @transaction.atomic
 def job_create(*, actor, kind: str, upload, mode: str = ImportMode.ALL,
-               default_grid: Region | None = None) -> ImportJob:
+               default_grid: Region | None = None, ip_address: str | None = None) -> ImportJob:
     """Keep the upload and queue its import; the import starts once this commits."""
     if kind not in ImportKind.values:
         raise ValidationFailed(_("请选择导入类型。"), details={"field": "kind"})
@@ -249,7 +249,8 @@ def job_create(*, actor, kind: str, upload, mode: str = ImportMode.ALL,
         raise ValidationFailed(too_large_message(upload.size), details={"field": "file"})
     job = ImportJob.objects.create(user=actor, kind=kind, mode=mode,
                                    file_name=os.path.basename(upload.name or "")[:200],
-                                   file_size=upload.size, default_grid=default_grid)
+                                   file_size=upload.size, default_grid=default_grid,
+                                   ip_address=ip_address)
     folder = _job_dir(job.pk)
     folder.mkdir(mode=0o700, exist_ok=True)
     target = folder / _safe_name(upload.name)
@@ -342,7 +343,7 @@ def job_run(job_id: int) -> ImportJob:
                                  file_name=job.file_name, mode=job.mode,
                                  default_grid=job.default_grid,
                                  progress=lambda rows, f: _write_progress(job.pk, rows, f),
-                                 max_bytes=max_upload_bytes())
+                                 max_bytes=max_upload_bytes(), ip_address=job.ip_address)
     except Exception:
         job.status = JobStatus.FAILED
         job.message = _("导入时发生内部错误,未写入任何数据。请联系系统管理员。")

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from gezhi.accounts.roles import Perm
@@ -88,7 +89,7 @@ def _upload(request, grids, limit: _SizeLimit):
     try:
         job = job_create(actor=request.user, kind=form.cleaned_data["kind"],
                          upload=form.cleaned_data["file"], mode=form.cleaned_data["mode"],
-                         default_grid=form.grid())
+                         default_grid=form.grid(), ip_address=client_ip(request))
     except ValidationFailed as exc:
         field = (exc.details or {}).get("field")
         form.add_error(field if field in form.fields else None, str(exc.message))
@@ -147,7 +148,7 @@ def export(request, kind):
     plaintext = params.get("plain") == "1" and kind in SENSITIVE
     if plaintext:
         if not has_perm(request.user, Perm.REVEAL):
-            raise PermissionDenied(_no_reveal())
+            raise PermissionDenied(_("您没有查看明文的权限,只能导出脱敏数据。"))
         form = PlaintextExportForm(request.POST or None)
         if request.method != "POST" or not form.is_valid():
             return render(request, "dataio/export_plain.html", {
@@ -168,12 +169,6 @@ def export(request, kind):
     response = FileResponse(
         handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return _attachment(response, result.file_name)
-
-
-def _no_reveal():
-    from django.utils.translation import gettext as _
-
-    return _("您没有查看明文的权限,只能导出脱敏数据。")
 
 
 def _list_url(kind: str, params) -> str:

@@ -51,6 +51,9 @@ COLUMNS = [
            note=gettext_lazy("有经纬度或楼栋已在系统中时可留空。")),
 ]
 
+LABELS = {"lat": gettext_lazy("纬度"), "lon": gettext_lazy("经度"), "floor": gettext_lazy("楼层"),
+          "building": gettext_lazy("楼栋"), "street": gettext_lazy("街巷"),
+          "estate": gettext_lazy("小区"), "unit": gettext_lazy("单元")}
 USAGES = choice_map(HouseUsage.choices, {"自用": HouseUsage.OWNER_OCCUPIED,
                                          "租赁": HouseUsage.RENTED, "闲置": HouseUsage.VACANT,
                                          "商铺": HouseUsage.COMMERCIAL})
@@ -76,14 +79,15 @@ class HouseImport(Importer):
         self.estates: dict[tuple, Estate | None] = {}
         self.buildings: dict[tuple, Building | None] = {}
         self.units: dict[tuple, Unit] = {}
+        self.loaded: set = set()  # estates, streets and buildings whose children are cached
         self.top_floor: dict[int, int] = {}  # building pk → highest floor imported
 
     def _clean(self, number: int, raw: dict) -> dict:
         row = {k: text(raw.get(k)) for k in ("street", "estate", "building", "unit", "number")}
         usage = text(raw.get("usage"))
-        lat = parse_number(raw.get("lat"), "lat", _("纬度"))
-        lon = parse_number(raw.get("lon"), "lon", _("经度"))
-        floor = parse_number(raw.get("floor"), "floor", _("楼层"), integer=True)
+        lat = parse_number(raw.get("lat"), "lat", LABELS["lat"])
+        lon = parse_number(raw.get("lon"), "lon", LABELS["lon"])
+        floor = parse_number(raw.get("floor"), "floor", LABELS["floor"], integer=True)
         try:
             cleaned = clean_house(number=row["number"], usage=USAGES.get(usage, usage or
                                                                          HouseUsage.OWNER_OCCUPIED),
@@ -93,9 +97,9 @@ class HouseImport(Importer):
         if not row["building"]:
             raise RowError("building", _("楼栋不能为空。"))
         max_length_check(Building, {"name": row["building"], "street": row["street"]},
-                         {"name": _("楼栋"), "street": _("街巷")})
-        max_length_check(Estate, {"name": row["estate"]}, {"name": _("小区")})
-        max_length_check(Unit, {"name": row["unit"]}, {"name": _("单元")})
+                         {"name": LABELS["building"], "street": LABELS["street"]})
+        max_length_check(Estate, {"name": row["estate"]}, {"name": LABELS["estate"]})
+        max_length_check(Unit, {"name": row["unit"]}, {"name": LABELS["unit"]})
         grid = None
         code = text(raw.get("grid"))
         if code:
@@ -160,15 +164,18 @@ class HouseImport(Importer):
         names = _variants(item["building"], "号楼")
         keys = [(("estate", item["estate"], estate.grid_id) if estate else
                  ("grid", grid.pk, item["street"]), name) for name in names]
+        scope = keys[0][0]
+        if scope not in self.loaded:
+            # Every building of the estate (or of the street) at once: one query, not one a row.
+            self.loaded.add(scope)
+            qs = (Building.objects.filter(estate=estate) if estate is not None and estate.pk
+                  else Building.objects.none() if estate is not None
+                  else Building.objects.filter(estate__isnull=True, grid=grid,
+                                               street=item["street"]))
+            for found in qs.select_related("grid", "estate"):
+                self.buildings[(scope, found.name)] = found
         for key in keys:
-            if key not in self.buildings:
-                qs = (Building.objects.filter(estate=estate) if estate is not None and estate.pk
-                      else Building.objects.none() if estate is not None
-                      else Building.objects.filter(estate__isnull=True, grid=grid,
-                                                   street=item["street"]))
-                self.buildings[key] = qs.filter(name=key[1]).select_related(
-                    "grid", "estate").first()
-            if self.buildings[key] is not None:
+            if self.buildings.get(key) is not None:
                 building = self.buildings[key]
                 break
         else:
@@ -195,14 +202,13 @@ class HouseImport(Importer):
             return None
         if building.pk is None:  # a building this dry run would create
             return Unit(building=building, name=name)
+        if ("units", building.pk) not in self.loaded:
+            self.loaded.add(("units", building.pk))
+            for found in Unit.objects.filter(building=building):
+                self.units[(building.pk, found.name)] = found
         for candidate in _variants(name, "单元"):
-            key = (building.pk, candidate)
-            if key not in self.units:
-                found = Unit.objects.filter(building=building, name=candidate).first()
-                if found is not None:
-                    self.units[key] = found
-            if key in self.units:
-                return self.units[key]
+            if (building.pk, candidate) in self.units:
+                return self.units[(building.pk, candidate)]
         unit = unit_ensure(building=building, name=name) if write else Unit(
             building=building, name=name)
         if write:

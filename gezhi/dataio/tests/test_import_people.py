@@ -230,3 +230,38 @@ def test_worker_processes_give_the_same_report_as_one_process(base, world, run_i
         (302, "证件号码", problems(single)[0][2]), (303, "证件号码", "与第 9 行的证件号码重复。")]
     assert parallel.created == single.created == 300
     assert Person.objects.filter(name__startswith="人").count() == 300
+
+
+def test_from_a_web_servers_thread_fresh_worker_processes_are_started(
+        base, world, tmp_path, settings):
+    """Forking a multi-threaded server is unsafe: from a thread, workers are spawned."""
+    import threading
+
+    from gezhi.dataio import pipeline
+    from gezhi.dataio.kinds.base import Report
+    from gezhi.dataio.kinds.people import Pending, PeopleImport
+    from gezhi.dataio.readers import open_table
+    from gezhi.dataio.services import _columns
+    from gezhi.dataio.tests.conftest import write_xlsx
+
+    settings.GEZHI_IMPORT_WORKERS = 2
+    settings.GEZHI_IMPORT_PARALLEL_MIN_BYTES = 0
+    path = write_xlsx(tmp_path / "p.xlsx", people(*[
+        person_row(f"人{i}", valid_id(f"37048119700101{i:03d}"), grid=world.grid_a1.code)
+        for i in range(50)]))
+    table = open_table(path, path.name)
+    pairs, labels = _columns(PeopleImport, table)
+    importer = PeopleImport(actor=None, report=Report(kind="people"), headers=labels)
+    found = {}
+
+    def prepare_in_a_thread():
+        with pipeline.Prepared(importer, table, pairs) as batches:
+            found["start"] = batches.pool._mp_context.get_start_method()
+            found["items"] = [item for items, _count in batches for item in items]
+
+    thread = threading.Thread(target=prepare_in_a_thread)
+    thread.start()
+    thread.join()
+    assert found["start"] == "spawn"
+    assert [p.row for p in found["items"]] == list(range(2, 52))
+    assert all(isinstance(p, Pending) and p.secret[0].startswith("s1:") for p in found["items"])

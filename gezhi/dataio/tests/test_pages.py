@@ -64,6 +64,10 @@ def test_upload_with_a_bad_row_shows_row_column_reason_and_writes_nothing(
     assert "<td class=\"num\">3</td><td>证件号码</td><td>身份证号校验位错误,请核对是否录入有误。</td>" in page
     assert "未写入任何数据" in page
     assert not Person.objects.filter(name="李明").exists()
+    entry = AccessLog.objects.get(action=AccessAction.IMPORT)
+    assert (entry.user, entry.row_count, entry.ip_address) == (
+        world.user("worker_a1"), 2, "127.0.0.1")
+    assert entry.details["written"] is False and entry.details["bad_rows"] == 1
     # The uploaded file (personal data in plaintext) is gone once read.
     from gezhi.dataio.services import _job_dir
 
