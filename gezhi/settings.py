@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "gezhi.people",
     "gezhi.orgs",
     "gezhi.dataio",
+    "gezhi.notify",
+    "gezhi.events",
     "gezhi.dashboard",
     "gezhi.portal",
     "gezhi.demo",
@@ -203,5 +205,15 @@ GEZHI_TILE_URL = os.environ.get("GEZHI_TILE_URL", "")
 GEZHI_TILE_ATTRIBUTION = os.environ.get("GEZHI_TILE_ATTRIBUTION", "")
 # API bearer tokens live this long.
 GEZHI_TOKEN_TTL = timedelta(hours=envint("GEZHI_TOKEN_TTL_HOURS", 24 * 7))
+# Working hours for event time limits (工作时间), comma-separated periods.
+GEZHI_WORK_HOURS = os.environ.get("GEZHI_WORK_HOURS", "09:00-12:00,13:30-17:30")
+# Share of a time limit used up when an event turns yellow (预警); red is overdue.
+GEZHI_WARN_SHARE = float(os.environ.get("GEZHI_WARN_SHARE", "0.8"))
+GEZHI_PHOTO_MAX_BYTES = envint("GEZHI_PHOTO_MAX_BYTES", 15 * 1024 * 1024)
+# Outbox sender (dotted path); see gezhi/notify/senders.py for SMS and WeChat extension points.
+GEZHI_NOTIFY_SENDER = os.environ.get("GEZHI_NOTIFY_SENDER", "gezhi.notify.senders.LogSender")
+# Duplicate suggestions: open events of the same category this close in space and time.
+GEZHI_DUPLICATE_METRES = envint("GEZHI_DUPLICATE_METRES", 100)
+GEZHI_DUPLICATE_HOURS = envint("GEZHI_DUPLICATE_HOURS", 72)
 # How often (seconds) a process checks whether grid boundaries changed in another process.
 GEZHI_SPATIAL_RECHECK_SECONDS = float(os.environ.get("GEZHI_SPATIAL_RECHECK_SECONDS", "1"))

@@ -25,11 +25,22 @@ class User(AbstractUser):
         return self.name
 
 
+class DepartmentKind(models.TextChoices):
+    GOVERNMENT = "government", _("职能部门")
+    PROPERTY = "property", _("物业公司")
+    OTHER = "other", _("其他单位")
+
+
 class Department(models.Model):
-    """职能部门: 城管, 公安, 市场监管, 应急管理, 信访, 住建, 水务 …, serving an area."""
+    """A handling unit with its own staff: 职能部门 (城管, 公安, 市场监管, 应急管理, 信访, 住建,
+    水务 …) serving an area, or a property company (物业) linked to its organisation record."""
 
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("单位类型"), max_length=12, choices=DepartmentKind.choices,
+                            default=DepartmentKind.GOVERNMENT)
+    organisation = models.ForeignKey("orgs.Organisation", verbose_name=_("对应组织"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
     region = models.ForeignKey("regions.Region", verbose_name=_("服务区域"), null=True,
                                blank=True, on_delete=models.PROTECT, related_name="departments")
 

@@ -33,24 +33,49 @@ class Perm:
     REVEAL = "personal.reveal"  # see an ID or phone number in full (logged, with a reason)
     SPECIAL_VIEW = "personal.special"  # see and set special-group tags (特殊人群)
     ACCESS_LOG_VIEW = "audit.view"  # read the access log
+    # The event closed loop (事件闭环); docs/events.md has the table of who may do what.
+    EVENT_VIEW = "events.view"  # see events of the scope (a department: events it was sent)
+    EVENT_REPORT = "events.report"  # report events in the scope, self-resolve them (自行处置)
+    EVENT_DISPATCH = "events.dispatch"  # accept, reject, dispatch, close, merge, suspend, reopen
+    EVENT_HANDLE = "events.handle"  # as a handling unit: claim, handle, return, ask for more time
+    EVENT_VERIFY = "events.verify"  # verify a handled event on the spot (核查)
+    EVENT_ESCALATE = "events.escalate"  # hand an event up a level (上报)
+    EVENT_SUPERVISE = "events.supervise"  # 督办
+    EVENT_EXTEND_DECIDE = "events.extend_decide"  # approve or refuse an extension (延期审批)
+    INDICATOR_VIEW = "events.indicators"  # indicator pages and exports
+    EVENT_CONFIG = "events.config"  # categories, working calendar, API keys
 
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_EDIT, Perm.REGION_IMPORT,
                            Perm.ACCOUNTS_MANAGE, Perm.BASE_VIEW, Perm.BASE_EDIT, Perm.BASE_IMPORT,
                            Perm.BASE_EXPORT, Perm.REVEAL, Perm.SPECIAL_VIEW,
-                           Perm.ACCESS_LOG_VIEW}),
+                           Perm.ACCESS_LOG_VIEW, Perm.EVENT_VIEW, Perm.EVENT_REPORT,
+                           Perm.EVENT_DISPATCH, Perm.EVENT_VERIFY, Perm.EVENT_ESCALATE,
+                           Perm.EVENT_SUPERVISE, Perm.EVENT_EXTEND_DECIDE, Perm.INDICATOR_VIEW,
+                           Perm.EVENT_CONFIG}),
     Role.LEADER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_IMPORT, Perm.BASE_VIEW,
-                            Perm.BASE_EXPORT, Perm.SPECIAL_VIEW}),
-    Role.DISPATCHER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.BASE_VIEW}),
+                            Perm.BASE_EXPORT, Perm.SPECIAL_VIEW, Perm.EVENT_VIEW,
+                            Perm.EVENT_SUPERVISE, Perm.EVENT_EXTEND_DECIDE,
+                            Perm.INDICATOR_VIEW}),
+    Role.DISPATCHER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.BASE_VIEW, Perm.EVENT_VIEW,
+                                Perm.EVENT_REPORT, Perm.EVENT_DISPATCH, Perm.EVENT_VERIFY,
+                                Perm.EVENT_ESCALATE, Perm.INDICATOR_VIEW}),
+    # The grid chief dispatches at community level (社区解) and handles what is sent to the
+    # community; the subdistrict's dispatchers take what is escalated (街道帮).
     Role.GRID_CHIEF: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_EDIT, Perm.BASE_VIEW,
                                 Perm.BASE_EDIT, Perm.BASE_IMPORT, Perm.BASE_EXPORT, Perm.REVEAL,
-                                Perm.SPECIAL_VIEW}),
+                                Perm.SPECIAL_VIEW, Perm.EVENT_VIEW, Perm.EVENT_REPORT,
+                                Perm.EVENT_DISPATCH, Perm.EVENT_HANDLE, Perm.EVENT_VERIFY,
+                                Perm.EVENT_ESCALATE, Perm.EVENT_EXTEND_DECIDE,
+                                Perm.INDICATOR_VIEW}),
     # Grid workers know their grid's households but special groups (特殊人群) only when a grid
     # chief or leader role grants them; they may reveal a number (logged) to phone a resident.
     Role.GRID_WORKER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.BASE_VIEW, Perm.BASE_EDIT,
-                                 Perm.BASE_IMPORT, Perm.REVEAL}),
-    Role.HANDLER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW}),
+                                 Perm.BASE_IMPORT, Perm.REVEAL, Perm.EVENT_VIEW,
+                                 Perm.EVENT_REPORT, Perm.EVENT_HANDLE, Perm.EVENT_VERIFY,
+                                 Perm.EVENT_ESCALATE}),
+    Role.HANDLER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.EVENT_VIEW, Perm.EVENT_HANDLE}),
     Role.PARTY_MEMBER: frozenset(),
     Role.RESIDENT: frozenset(),
 }
@@ -59,3 +84,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
 REGION_ROLES = {Role.LEADER, Role.DISPATCHER, Role.GRID_CHIEF, Role.GRID_WORKER,
                 Role.PARTY_MEMBER}
 DEPARTMENT_ROLES = {Role.HANDLER}
+
+# Capabilities a department holds over its own work only, not over the area it serves: a 城管
+# handler sees the events sent to 城管, not every event of the subdistrict.
+DEPARTMENT_BOUND = {Perm.EVENT_VIEW, Perm.EVENT_HANDLE}

@@ -3,7 +3,8 @@
 Every selector and API list over scoped data goes through `visible_to(queryset, viewer)`.
 A model says how it is placed in the region tree with a class attribute `scope_path`
 (the lookup of a materialised region path, e.g. "path" or "grid__path"), and optionally
-`scope_department` (the lookup of a department id) for data owned by departments.
+`scope_department` (the lookup of a department id) for data owned by departments, or
+`scope_department_q(ids) -> Q` where a department reaches the data through another table.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from gezhi.accounts.roles import ROLE_PERMS, Role
+from gezhi.accounts.roles import DEPARTMENT_BOUND, ROLE_PERMS, Role
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def scope_for(user, perm: str | None = None) -> Scope:
             paths.add(a.region.path)
         if a.department_id:
             departments.add(a.department_id)
-            if not a.region_id and a.department.region_id:
+            if not a.region_id and a.department.region_id and perm not in DEPARTMENT_BOUND:
                 paths.add(a.department.region.path)
     scope = Scope(everything=everything, paths=_minimal(paths),
                   department_ids=tuple(sorted(departments)))
@@ -108,7 +109,10 @@ def visible_to(queryset: QuerySet, viewer, perm: str | None = None) -> QuerySet:
         return queryset
     q = scope.region_q(model.scope_path) if getattr(model, "scope_path", None) else Q(pk__in=[])
     dept_lookup = getattr(model, "scope_department", None)
-    if dept_lookup and scope.department_ids:
+    dept_q = getattr(model, "scope_department_q", None)
+    if dept_q and scope.department_ids:
+        q |= dept_q(scope.department_ids)
+    elif dept_lookup and scope.department_ids:
         q |= Q(**{f"{dept_lookup}__in": scope.department_ids})
     return queryset.filter(q)
 
