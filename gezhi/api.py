@@ -13,6 +13,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from gezhi.accounts.api import router as auth_router
 from gezhi.accounts.auth import api_auth
 from gezhi.core.errors import GezhiError
+from gezhi.events.api import router as events_router
+from gezhi.indicators.api import router as indicators_router
 from gezhi.orgs.api import router as orgs_router
 from gezhi.people.api import router as people_router
 from gezhi.places.api import router as places_router
@@ -83,3 +85,5 @@ api.add_router("/", regions_router)
 api.add_router("/", people_router)
 api.add_router("/", places_router)
 api.add_router("/", orgs_router)
+api.add_router("/", events_router)
+api.add_router("/", indicators_router)

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "gezhi.dataio",
     "gezhi.notify",
     "gezhi.events",
+    "gezhi.indicators",
+    "gezhi.open311",
     "gezhi.dashboard",
     "gezhi.portal",
     "gezhi.demo",
