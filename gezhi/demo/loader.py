@@ -291,7 +291,20 @@ def _ensure_departments(subdistrict: Region) -> dict[str, Department]:
         department, _created = Department.objects.get_or_create(
             code=code, defaults={"name": name, "region": subdistrict})
         departments[code] = department
+    _ensure_category_departments(departments)
     return departments
+
+
+def _ensure_category_departments(departments: dict[str, Department]) -> None:
+    from gezhi.events.models import Category
+
+    for category in Category.objects.filter(parent__isnull=False, default_department=None) \
+            .select_related("parent"):
+        code = data.CATEGORY_DEPARTMENT_EXCEPTIONS.get(category.code) or \
+            data.CATEGORY_DEPARTMENTS.get(category.parent.code)
+        if code in departments:
+            category.default_department = departments[code]
+            category.save(update_fields=["default_department"])
 
 
 def _password_hash(password: str) -> str:
