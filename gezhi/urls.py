@@ -21,6 +21,7 @@ urlpatterns = [
     path("console/events/", include("gezhi.events.urls")),
     path("console/indicators/", include("gezhi.indicators.urls")),
     path("open311/v2/", include("gezhi.open311.urls")),
+    path("console/open311/", include("gezhi.open311.console_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
