@@ -64,6 +64,8 @@ def situation_map(request):
         "community_code": community_code,
         "kinds": GridKind.choices,
         "without_boundary": sum(1 for g in grids if not g.boundary),
+        "events_map_url": (reverse("events:map_data")
+                           if has_perm(request.user, Perm.EVENT_VIEW) else ""),
         **marks,
     })
 
