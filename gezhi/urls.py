@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve as serve_media
 
 from gezhi.api import api
+from gezhi.events.views import photo as event_photo
 
 admin.site.site_header = "格治 Gezhi"
 admin.site.site_title = "格治 Gezhi"
@@ -26,7 +27,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
-    # Uploaded media (staff photos). Behind a reverse proxy, serve MEDIA_ROOT there instead.
-    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media,
-         {"document_root": settings.MEDIA_ROOT}),
+    # Event photos only through a permission check (they may show residents and homes).
+    path("photos/event/<int:pk>.jpg", event_photo, name="event_photo"),
+    # Other uploaded media (published staff photos). Behind a reverse proxy, serve MEDIA_ROOT
+    # there instead — except events/, which must stay behind the view above.
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?!events/)(?P<path>.*)$", serve_media,
+            {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -121,7 +121,7 @@ def _event(event: Event, now) -> dict:
 
 
 def _photo(request, photo: Photo) -> dict:
-    return {"id": photo.id, "url": request.build_absolute_uri(photo.image.url),
+    return {"id": photo.id, "url": request.build_absolute_uri(photo.url),
             "stage": photo.stage, "stage_label": photo.get_stage_display(),
             "width": photo.width, "height": photo.height, "lat": photo.lat, "lon": photo.lon,
             "taken_at": photo.taken_at}

@@ -369,6 +369,22 @@ class Photo(models.Model):
     def __str__(self) -> str:
         return f"{self.event_id} {self.get_stage_display()}"
 
+    @property
+    def url(self) -> str:
+        """Where the photo is served, to those who may see its event."""
+        from django.urls import reverse
+
+        return reverse("event_photo", args=[self.pk])
+
+    @property
+    def public_url(self) -> str:
+        """A link anyone may open (Open311 publishes these for non-sensitive categories)."""
+        from django.core import signing
+
+        from gezhi.events.views import PHOTO_SALT
+
+        return f"{self.url}?s={signing.dumps(self.pk, salt=PHOTO_SALT)}"
+
 
 class Supervision(models.Model):
     """督办 by a leader, counted against the unit handling the event at that time."""

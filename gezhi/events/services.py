@@ -639,7 +639,7 @@ def event_close(*, event: Event, actor, note: str = "", version: int | None = No
 
 def _tell_duplicates(master: Event) -> None:
     for dup in master.duplicates.select_related("reporter"):
-        _tell_reporter(dup, _("您反映的问题(%(serial)s)已并入 %(master)s 办理,现已%(state)s。") % {
+        _tell_reporter(dup, _("您反映的问题(%(serial)s)已并入 %(master)s 办理,办理状态:%(state)s。") % {
             "serial": dup.serial, "master": master.serial,
             "state": master.get_state_display()}, "merged_outcome")
 

@@ -477,3 +477,30 @@ def map_data(request):
         + [{"key": "overdue", "label": _("超期"), "colour": OVERDUE_COLOUR},
            {"key": "warn", "label": _("临近时限"), "colour": WARN_COLOUR, "ring": True}],
     })
+
+
+PHOTO_SALT = "gezhi.events.photo"
+
+
+def photo(request, pk: int):
+    """An event photo, for those who may see the event (staff in scope, its reporter) or who
+    hold a signed link (Open311 publishes those for non-sensitive categories). Event photos are
+    never served from the public media folder."""
+    from django.core import signing
+    from django.http import FileResponse
+
+    item = Photo.objects.select_related("event").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    signed = request.GET.get("s", "")
+    allowed = False
+    if signed:
+        try:
+            allowed = signing.loads(signed, salt=PHOTO_SALT) == item.pk
+        except signing.BadSignature:
+            allowed = False
+    if not allowed and not services.can_view(request.user, item.event):
+        raise Http404
+    response = FileResponse(item.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

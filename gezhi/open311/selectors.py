@@ -319,7 +319,7 @@ def request_dict(event: Event, entry: TimelineEntry | None, photo: Photo | None,
         "zipcode": None,
         "lat": None if private else event.lat,
         "long": None if private else event.lon,
-        "media_url": absolute(photo.image.url) if photo and not private else None,
+        "media_url": absolute(photo.public_url) if photo and not private else None,
         # Gezhi extension: the work order number of the system that sent it (e.g. 12345).
         "external_id": event.external_id or None,
     }

@@ -99,9 +99,9 @@ def test_full_journey_through_the_api(world):
     assert event["grid"]["code"] == world.grid_a1.code and event["source"] == "patrol"
     assert event["deadline"]["kind"] == "dispatch" and event["deadline"]["colour"] == "green"
     [photo] = event["photos"]
-    assert photo["stage"] == "report" and photo["url"].startswith("http://testserver/media/")
+    assert photo["stage"] == "report" and photo["url"].startswith("http://testserver/photos/event/")
     stored = Photo.objects.get(pk=photo["id"])
-    assert photo["url"].endswith(stored.image.url) and stored.image.read(3) == b"\xff\xd8\xff"
+    assert photo["url"].endswith(stored.url) and stored.image.read(3) == b"\xff\xd8\xff"
 
     # The dispatcher finds it in 待受理, accepts it and sends it to 城管.
     listed = get(dispatcher, "/events", queue="to_accept").json()
