@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,7 +22,6 @@ from gezhi.core.errors import ValidationFailed
 GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
 DATETIME_ORIGINAL = 0x9003
-MAX_PIXELS = 60_000_000  # decompression-bomb guard, well above any phone camera
 
 
 def max_bytes() -> int:
@@ -30,6 +30,11 @@ def max_bytes() -> int:
 
 def max_side() -> int:
     return int(getattr(settings, "GEZHI_PHOTO_MAX_SIDE", 2560))
+
+
+def max_pixels() -> int:
+    """Decompression-bomb guard, above any phone photo taken in the usual modes."""
+    return int(getattr(settings, "GEZHI_PHOTO_MAX_PIXELS", 60_000_000))
 
 
 def max_count() -> int:
@@ -55,6 +60,12 @@ def _rational(value) -> float:
         return num / den if den else 0.0
 
 
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "ignore")
+    return str(value or "").strip("\x00 ").upper()
+
+
 def _gps(exif) -> tuple[float | None, float | None]:
     try:
         gps = exif.get_ifd(GPS_IFD)
@@ -62,7 +73,7 @@ def _gps(exif) -> tuple[float | None, float | None]:
         return None, None
     try:
         lat_ref, lat, lon_ref, lon = gps.get(1), gps.get(2), gps.get(3), gps.get(4)
-        if not (lat and lon):
+        if not (lat and lon) or _text(gps.get(9)) == "V":  # GPSStatus V: measurement void
             return None, None
 
         def degrees(parts) -> float:
@@ -70,11 +81,12 @@ def _gps(exif) -> tuple[float | None, float | None]:
             return d + m / 60 + s / 3600
 
         la, lo = degrees(lat), degrees(lon)
-        if str(lat_ref).upper().startswith("S"):
+        if _text(lat_ref).startswith("S"):
             la = -la
-        if str(lon_ref).upper().startswith("W"):
+        if _text(lon_ref).startswith("W"):
             lo = -lo
-        if not (-90 <= la <= 90 and -180 <= lo <= 180):
+        # 0,0 is what cameras without a fix write, not a place anyone reports from
+        if not (-90 <= la <= 90 and -180 <= lo <= 180) or (la == 0 and lo == 0):
             return None, None
         return round(la, 7), round(lo, 7)
     except (TypeError, ValueError, ZeroDivisionError):
@@ -92,6 +104,14 @@ def _taken_at(exif) -> dt.datetime | None:
         return None
 
 
+def _refuse(message, code: str, field: str, name: str):
+    return ValidationFailed(message, code=code, details={"field": field, "name": name})
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
+
+
 def photo_clean(upload, *, field: str = "photos") -> CleanPhoto:
     """Check an uploaded file is a photo of acceptable size and return it cleaned."""
     name = getattr(upload, "name", "") or ""
@@ -99,46 +119,62 @@ def photo_clean(upload, *, field: str = "photos") -> CleanPhoto:
     if size is None:
         upload.seek(0, io.SEEK_END)
         size = upload.tell()
-        upload.seek(0)
     limit = max_bytes()
     if size > limit:
-        raise ValidationFailed(
-            _("照片“%(name)s”过大(约 %(size)s MB),每张不超过 %(limit)s MB。") % {
-                "name": name, "size": f"{size / 1024 / 1024:.1f}",
-                "limit": f"{limit / 1024 / 1024:.0f}"},
-            code="photo_too_large", details={"field": field, "name": name})
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        raise _refuse(_("照片“%(name)s”过大(约 %(size)s MB),每张不超过 %(limit)s MB。") % {
+            "name": name, "size": _mb(size), "limit": _mb(limit)}, "photo_too_large", field, name)
+    not_image = _refuse(
+        _("“%(name)s”不是可识别的图片,请上传 JPEG、PNG 或 WebP 照片。") % {"name": name},
+        "photo_not_image", field, name)
     try:
         upload.seek(0)
-        image = Image.open(upload)
+        image = Image.open(upload)  # reads the header only
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError,
+            Image.DecompressionBombError):
+        raise not_image from None
+    if image.width * image.height > max_pixels():
+        # a few KB that would decode to gigabytes (a decompression bomb), or no phone photo
+        raise _refuse(_("照片“%(name)s”的像素过多(%(width)s×%(height)s),请缩小后再上传。") % {
+            "name": name, "width": image.width, "height": image.height},
+            "photo_too_many_pixels", field, name)
+    try:
         image.verify()  # checks the file's structure; the image must be opened again after it
         upload.seek(0)
         image = Image.open(upload)
+        image.draft("RGB", (max_side(), max_side()))  # JPEG: decode at the size we keep
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+    except (OSError, SyntaxError, ValueError, TypeError, IndexError, struct.error,
             Image.DecompressionBombError):
-        raise ValidationFailed(
-            _("“%(name)s”不是可识别的图片,请上传 JPEG、PNG 或 WebP 照片。") % {"name": name},
-            code="photo_not_image", details={"field": field, "name": name}) from None
+        raise _refuse(_("照片“%(name)s”不完整或已损坏(可能上传中断),请重新上传。") % {
+            "name": name}, "photo_damaged", field, name) from None
     exif = image.getexif()
     lat, lon = _gps(exif)
     taken_at = _taken_at(exif)
-    image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "L"):
+    try:
+        image = ImageOps.exif_transpose(image)
+    except (ValueError, TypeError, KeyError, OSError):
+        pass  # a damaged orientation tag: keep the photo as it was taken
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P"
+                                              and "transparency" in image.info):
         background = Image.new("RGB", image.size, "white")
         rgba = image.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         image = background
+    elif image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
     image.thumbnail((max_side(), max_side()))
+    image.info = {}  # Pillow would carry a JPEG comment (COM) over into the new file
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: metadata dropped
+    image.save(out, "JPEG", quality=85, optimize=True)  # no exif=, xmp=, icc_profile=
     data = out.getvalue()
     return CleanPhoto(content=ContentFile(data, name="photo.jpg"), width=image.width,
                       height=image.height, size=len(data), lat=lat, lon=lon, taken_at=taken_at)
 
 
 def photos_clean(uploads, *, field: str = "photos") -> list[CleanPhoto]:
-    uploads = list(uploads or [])
+    if hasattr(uploads, "read"):  # one file rather than a list of them
+        uploads = [uploads]
+    uploads = [u for u in (uploads or []) if u]
     if len(uploads) > max_count():
         raise ValidationFailed(_("照片最多 %(count)s 张。") % {"count": max_count()},
                                code="too_many_photos", details={"field": field})

@@ -1,4 +1,6 @@
-"""Senders deliver outbox messages. settings.GEZHI_NOTIFY_SENDER names the class (dotted path).
+"""Senders deliver outbox messages. settings.GEZHI_NOTIFY_SENDER names the class (dotted path),
+or one class per channel: {"sms": "myproject.sms.GatewaySender", "default": "…LogSender"}
+(a channel not named uses "default", else LogSender).
 
 The default `LogSender` writes each message to the log (and in-app messages are read on the
 site anyway). Extension points: an SMS gateway or a WeChat template-message sender is a class
@@ -48,6 +50,11 @@ class WeChatSender:
         raise NotImplementedError("configure a WeChat sender")
 
 
-def sender():
-    path = getattr(settings, "GEZHI_NOTIFY_SENDER", "gezhi.notify.senders.LogSender")
-    return import_string(path)()
+DEFAULT = "gezhi.notify.senders.LogSender"
+
+
+def sender(channel: str = ""):
+    config = getattr(settings, "GEZHI_NOTIFY_SENDER", "") or DEFAULT
+    if isinstance(config, dict):
+        config = config.get(channel) or config.get("default") or DEFAULT
+    return import_string(config)()
