@@ -296,8 +296,9 @@ def _deadline(start: dt.datetime, amount: int, unit: str) -> tuple[dt.datetime, 
     return workcal.add(start, amount, unit)
 
 
-def _dispatch_deadline(category: Category, at: dt.datetime) -> tuple[dt.datetime, bool]:
-    if category.urgent:  # urgent events are dispatched round the clock
+def _dispatch_deadline(category: Category, at: dt.datetime, *, urgent: bool
+                       ) -> tuple[dt.datetime, bool]:
+    if urgent:  # urgent events are dispatched round the clock
         return at + dt.timedelta(minutes=category.dispatch_limit_minutes), False
     return workcal.add_minutes(at, category.dispatch_limit_minutes)
 
@@ -411,7 +412,8 @@ def event_report(*, actor, intake: Intake, api_key: ApiKey | None = None) -> Eve
             level=FIRST_LEVEL.get(intake.source, Level.COMMUNITY), reported_at=now)
         if phone:
             set_sensitive(event, "contact_phone", phone, mask=mask_phone)
-        event.dispatch_deadline, event.deadline_estimated = _dispatch_deadline(category, now)
+        event.dispatch_deadline, event.deadline_estimated = _dispatch_deadline(
+            category, now, urgent=event.urgent)
         event.save()
         entry = _entry(event, Op.REPORT, actor, from_state="", to_state=State.REPORTED,
                        note="", data={"source": intake.source, "grid": grid.code}, at=now)
@@ -564,10 +566,11 @@ def event_handle(*, event: Event, actor, note: str, photos=(), version: int | No
         _store_photos(event, entry, clean, Photo.Stage.RESULT)
         event.assignments.filter(ended_at__isnull=True, role=Assignment.Role.MAIN).update(
             outcome=Assignment.Outcome.HANDLED)
+        verifiers = _users_holding(Perm.EVENT_VERIFY, event.grid.path,
+                                   roles={Role.GRID_WORKER}) or _users_holding(
+            Perm.EVENT_DISPATCH, level_path(event), roles={Role.DISPATCHER, Role.GRID_CHIEF})
         message_enqueue(text=_("事件 %(serial)s 已处置,请核查。") % {"serial": event.serial},
-                        users=_users_holding(Perm.EVENT_VERIFY, event.grid.path,
-                                             roles={Role.GRID_WORKER}),
-                        kind="handled", event=event)
+                        users=verifiers, kind="handled", event=event)
         return event
 
 
@@ -631,8 +634,11 @@ def event_close(*, event: Event, actor, note: str = "", version: int | None = No
         _entry(event, Op.CLOSE, actor, from_state=before, to_state=State.CLOSED,
                note=_note(note, required=False), data={"on_time": on_time}, at=now)
         _save(change)
-        _tell_reporter(event, _("您反映的问题(%(serial)s)已办结:%(result)s。欢迎评价。") % {
-            "serial": event.serial, "result": event.result or _("已处理")}, "closed")
+        values = {"serial": event.serial, "result": event.result or _("已处理")}
+        _tell_reporter(event, (_("您反映的问题(%(serial)s)已办结:%(result)s。欢迎评价。")
+                               if event.reporter_id else
+                               _("您反映的问题(%(serial)s)已办结:%(result)s。")) % values,
+                       "closed")
         _tell_duplicates(event)
         return event
 
@@ -762,12 +768,19 @@ def event_resume(*, event: Event, actor, note: str = "", version: int | None = N
         change = _run(event, Op.RESUME, actor, version)
         event = change.event
         now = clock.now()
-        paused = workcal.minutes_between(event.suspended_at or now, now)
+        since = event.suspended_at or now
+        paused = workcal.minutes_between(since, now)
         to_state = event.resume_state or State.ACCEPTED
         values = {"state": to_state, "resume_state": "", "suspended_at": None}
-        for name in ("dispatch_deadline", "handle_deadline"):
+        units = {"dispatch_deadline": LimitUnit.DAYS if event.urgent else LimitUnit.WORK_HOURS,
+                 "handle_deadline": event.category.handle_limit_unit}
+        for name, unit in units.items():
             deadline = getattr(event, name)
-            if deadline is not None and paused > 0:
+            if deadline is None:
+                continue
+            if unit == LimitUnit.DAYS:  # a calendar-time limit stops for the wall time paused
+                values[name] = deadline + (now - since)
+            elif paused > 0:
                 values[name] = workcal.add_minutes(deadline, paused)[0]
         change.set(**values)
         _entry(event, Op.RESUME, actor, from_state=State.SUSPENDED, to_state=to_state,

@@ -98,3 +98,27 @@ def test_dissatisfied_rating_reopens(world, report):
     event = s.event_rate(event=event, actor=world.user("resident"), rating="dissatisfied")
     event.refresh_from_db()
     assert event.state == State.HANDLING and event.reopen_count == 1
+
+
+def test_urgency_and_suspension_keep_calendar_time(world, report, category):
+    import datetime as dt
+
+    from gezhi.core import clock
+
+    start = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with clock.frozen(start):  # a Friday evening: outside working hours
+        urgent = report("worker_a1", urgent=True)
+    assert urgent.dispatch_deadline == start + dt.timedelta(minutes=30)
+    category.handle_limit, category.handle_limit_unit = 2, "days"
+    category.save()
+    d = world.user("dispatcher_a")
+    with clock.frozen(start):
+        event = report("worker_a1")
+        s.event_accept(event=event, actor=d)
+        event = s.event_dispatch(event=event, actor=d, department=world.department)
+        s.event_suspend(event=event, actor=d, note="等待产权单位答复")
+    assert event.handle_deadline == start + dt.timedelta(days=2)
+    with clock.frozen(start + dt.timedelta(hours=10)):
+        event = s.event_resume(event=event, actor=d)
+    assert event.state == State.DISPATCHED
+    assert event.handle_deadline == start + dt.timedelta(days=2, hours=10)
