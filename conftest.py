@@ -38,6 +38,16 @@ def _quick_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["conftest.QuickArgon2PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _calendar_loaded_once_per_test(monkeypatch):
+    """The working calendar's overrides are re-read at most every 30 s in production; in tests
+    they are read once per test (and on every change), so pinned query counts are exact."""
+    from gezhi.events import workcal
+
+    monkeypatch.setattr(workcal, "CACHE_SECONDS", 10**9)
+    workcal.clear_cache()
+
+
 def square(lon0: float, lat0: float, lon1: float, lat1: float) -> dict:
     return {"type": "Polygon",
             "coordinates": [[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]]}

@@ -118,7 +118,7 @@ def visible_to(queryset: QuerySet, viewer, perm: str | None = None) -> QuerySet:
 
 
 def clear_cache(user) -> None:
-    for key in ("_gezhi_scopes", "_gezhi_assignments"):
+    for key in ("_gezhi_scopes", "_gezhi_assignments", "_gezhi_region_levels"):
         user.__dict__.pop(key, None)
 
 

@@ -46,7 +46,10 @@ def dispatcher_q(viewer) -> Q:
     if scope.everything:
         return Q()
     q = Q(pk__in=[])
-    for path, level in _region_levels(scope.paths).items():
+    cache = viewer.__dict__.setdefault("_gezhi_region_levels", {})
+    if scope.paths not in cache:
+        cache[scope.paths] = _region_levels(scope.paths)
+    for path, level in cache[scope.paths].items():
         if level in LEVEL_ORDER:
             levels = LEVEL_ORDER[:LEVEL_ORDER.index(level) + 1]
         else:  # a city or other node above the district: every level

@@ -129,7 +129,7 @@ def test_queue_page_query_count_does_not_grow_with_rows(world, report,
     for _ in range(6):
         s.event_accept(event=report("chief_a1", where=IN_A2),
                        actor=world.user("dispatcher_a"))
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(9):
         response = client.get(queue_url("to_dispatch"))
     assert response.content.decode().count("<tr data-serial") == 9
     with CaptureQueriesContext(connection) as many:
