@@ -41,6 +41,8 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem(_("概览"), "dashboard:home", Perm.CONSOLE),
+    NavItem(_("事件工作台"), "events:queue", Perm.EVENT_VIEW, matches=("events:",)),
+    NavItem(_("上报事件"), "events:report", Perm.EVENT_REPORT, matches=("events:report",)),
     NavItem(_("区划网格"), "regions:tree", Perm.CONSOLE, matches=("regions:",)),
     NavItem(_("作战图"), "dashboard:map", Perm.CONSOLE),
     NavItem(_("网格员公示"), "dashboard:staff", Perm.STAFF_VIEW),
@@ -57,6 +59,8 @@ NAV: list[NavItem] = [
             matches=("regions:boundaries", "regions:boundaries_export")),
     NavItem(_("访问日志"), "people:access_log", Perm.ACCESS_LOG_VIEW,
             matches=("people:access_log",)),
+    NavItem(_("接入密钥"), "open311_console:keys", Perm.EVENT_CONFIG,
+            matches=("open311_console:",)),
     NavItem(_("系统管理"), "/admin/", Perm.ACCOUNTS_MANAGE),
 ]
 

@@ -24,9 +24,15 @@ STAFF_PAGE_SIZE = 50
 
 @console_page()
 def home(request):
+    from gezhi.events import selectors as events
+
+    counts = events.queue_counts(viewer=request.user)
+    todo = [{"key": q.key, "label": q.label, "count": counts.get(q.key, 0)}
+            for q in events.queues_for(request.user) if q.key not in ("all",)]
     return render(request, "dashboard/home.html", {
         "counts": region_counts(viewer=request.user),
         "roots": region_roots(viewer=request.user),
+        "todo": todo,
     })
 
 

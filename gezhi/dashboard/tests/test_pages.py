@@ -174,3 +174,17 @@ def test_base_map_layer_comes_from_settings(world, settings):
     page = client.get("/console/map/").content.decode()
     assert 'data-tile-url="https://tiles.intranet.example/{z}/{x}/{y}.png"' in page
     assert 'data-tile-attribution="滕州市自然资源局"' in page
+
+
+def test_home_shows_the_viewers_queues(world):
+    from gezhi.events.models import Category
+    from gezhi.events.services import Intake, event_report
+
+    event_report(actor=world.user("worker_a1"), intake=Intake(
+        category=Category.objects.get(code="0102"), description="垃圾", lat=35.08, lon=117.11))
+    todo = {q["key"]: q["count"] for q in
+            world.client("dispatcher_a").get("/console/").context["todo"]}
+    assert todo["to_accept"] == 1
+    todo = {q["key"]: q["count"] for q in
+            world.client("worker_b1").get("/console/").context["todo"]}
+    assert "to_accept" not in todo and todo["open"] == 0
