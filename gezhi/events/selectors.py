@@ -286,3 +286,22 @@ def map_events(*, viewer, limit: int = 2000) -> list[dict]:
                      "category": event.category.name, "colour": status.colour,
                      "urgent": event.urgent, "supervised": event.supervision_level or 0})
     return rows
+
+
+def events_about(*, viewer, house=None, person=None, organisation=None,
+                 limit: int = 20) -> list[Event]:
+    """Events the viewer may see that concern a house, person or organisation (its 画像)."""
+    from gezhi.accounts.scope import has_perm
+
+    if not has_perm(viewer, Perm.EVENT_VIEW):
+        return []
+    qs = _base(viewer).select_related("category", "grid")
+    if house is not None:
+        qs = qs.filter(house=house)
+    elif person is not None:
+        qs = qs.filter(person=person)
+    elif organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    else:
+        return []
+    return list(qs.order_by("-reported_at", "-id")[:limit])

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gezhi.events.selectors import events_about
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import has_perm, visible_to
 from gezhi.core.errors import PermissionDenied, ValidationFailed
@@ -50,6 +51,7 @@ def _page(request, org, **extra):
                                            Perm.BASE_VIEW))
         if org.kind == OrgKind.PROPERTY_COMPANY else [],
         "map_data": point_map(org.grid, [{"lat": org.lat, "lon": org.lon, "label": org.name}]),
+        "related_events": events_about(viewer=request.user, organisation=org),
         **extra,
     }
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gezhi.events.selectors import events_about
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import has_perm, visible_to
 from gezhi.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -123,6 +124,7 @@ def _person_context(request, person, **extra) -> dict:
         "reveal_reasons": REVEAL_REASONS,
         "revealed": {},
         "reveal_errors": {},
+        "related_events": events_about(viewer=viewer, person=person),
         **extra,
     }
 

@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.urls import reverse
 
+from gezhi.events.selectors import events_about
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import visible_to
 from gezhi.dashboard.console import console_page, export_link, grid_choices
@@ -190,8 +191,8 @@ def house(request, pk):
                       .prefetch_related("members__person"))
     lat = obj.lat if obj.lat is not None else obj.building.lat
     lon = obj.lon if obj.lon is not None else obj.building.lon
-    # Events and visits at this house join this page when the event and fieldwork modules exist.
     return render(request, "places/house.html", {
+        "related_events": events_about(viewer=request.user, house=obj),
         "house": obj,
         "current": [{"link": link, "tags": residents["tags"].get(link.person_id, [])}
                     for link in residents["current"]],
