@@ -8,11 +8,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gezhi.events.selectors import events_about
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import has_perm, visible_to
 from gezhi.core.errors import PermissionDenied, ValidationFailed
 from gezhi.dashboard.console import client_ip, console_page, export_link, grid_choices
+from gezhi.events.selectors import events_about
 from gezhi.orgs.models import OrgKind
 from gezhi.orgs.selectors import organisation_get, organisation_list
 from gezhi.people.forms import REVEAL_REASONS

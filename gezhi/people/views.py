@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gezhi.events.selectors import events_about
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import has_perm, visible_to
 from gezhi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gezhi.core.versioning import Conflict
 from gezhi.dashboard.console import client_ip, console_page, export_link, grid_choices
+from gezhi.events.selectors import events_about
 from gezhi.people.codes import ETHNICITY_NAMES, ResidenceKind, ResidenceType
 from gezhi.people.forms import REVEAL_REASONS, PersonForm, RevealForm, TagAddForm
 from gezhi.people.models import HouseholdMember

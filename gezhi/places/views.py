@@ -9,10 +9,10 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.urls import reverse
 
-from gezhi.events.selectors import events_about
 from gezhi.accounts.roles import Perm
 from gezhi.accounts.scope import visible_to
 from gezhi.dashboard.console import console_page, export_link, grid_choices
+from gezhi.events.selectors import events_about
 from gezhi.orgs.models import Organisation
 from gezhi.people.codes import ResidenceKind
 from gezhi.people.models import Household, Residence
