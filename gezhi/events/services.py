@@ -115,7 +115,7 @@ def actor_relations(user, event: Event) -> set[str]:
     if _covers(user, Perm.EVENT_ESCALATE, lpath) or (
             "unit" in rel and event.unit_region_id and event.state == State.HANDLING):
         rel.add("escalator")
-    if _covers(user, Perm.EVENT_REPORT, event.grid.path):
+    if _may_self_resolve(user, event.grid.path):
         rel.add("reporter_place")
     if _covers(user, Perm.EVENT_SUPERVISE, event.grid.path):
         rel.add("leader")
@@ -126,6 +126,15 @@ def actor_relations(user, event: Event) -> set[str]:
     if can_view(user, event):
         rel.add("viewer")
     return rel
+
+
+def _may_self_resolve(user, path: str) -> bool:
+    """自行处置 is the grid's own staff fixing something on the spot: grid workers and grid
+    chiefs (and administrators) holding EVENT_REPORT over the place."""
+    if user is None or not _covers(user, Perm.EVENT_REPORT, path):
+        return False
+    return user.is_superuser or bool(user_roles(user) & {Role.GRID_WORKER, Role.GRID_CHIEF,
+                                                        Role.ADMIN})
 
 
 def can_view(user, event: Event) -> bool:
@@ -153,9 +162,6 @@ def allowed_ops(*, event: Event, user) -> list[str]:
                 status=Extension.Status.PENDING).exists():
             continue
         if op == Op.RATE and event.rating:
-            continue
-        if op == Op.SELF_RESOLVE and Role.GRID_WORKER not in user_roles(user) \
-                and Role.GRID_CHIEF not in user_roles(user) and not user.is_superuser:
             continue
         ops.append(op)
     return ops
@@ -368,7 +374,7 @@ def _clean_intake(intake: Intake, actor) -> tuple[Region, str, list, list]:
     result_photos = photos_clean(intake.result_photos, field="result_photos")
     if intake.self_resolve:
         _required((intake.result or "").strip(), "result", _("自行处置请填写处置结果。"))
-        if actor is None or not _covers(actor, Perm.EVENT_REPORT, grid.path):
+        if not _may_self_resolve(actor, grid.path):
             raise PermissionDenied(_("只有本网格的工作人员可以自行处置。"),
                                    details={"field": "self_resolve"})
     return grid, phone, photos, result_photos

@@ -1,0 +1,596 @@
+"""How many events a second does Gezhi take in through its API, and how fast does each report
+come back, beside a bare Django view that inserts one row, in the same run?
+
+    .venv/bin/python bench/event_intake.py                            # 16 and 32 clients, 30 s
+    .venv/bin/python bench/event_intake.py --clients 32 --seconds 10  # quicker
+
+It starts a throwaway PostgreSQL cluster (bench/pgtemp.py; fsync and synchronous commit on, as
+in production), migrates it, and builds a city of 32 grids with one grid worker and one API
+token per client. Gunicorn serves Gezhi (gthread workers, keep-alive) with two more views
+mounted beside its URLs in the same processes:
+
+- the baseline, a bare Django view (same middleware) that parses the same JSON and inserts one
+  row into the events table: no authentication, validation, grid lookup, serial number,
+  timeline, indicator counts or answer document — the floor for any intake through Django
+  and PostgreSQL on the machine;
+- Gezhi's intake service (`event_report`) behind the thinnest view (the token and category
+  looked up as the API does, the serial number as the answer), which splits the API's time
+  into the intake itself and the API around it.
+
+For each number of concurrent clients, each target is loaded for the given time by client
+threads (in two processes, so that the load generator's own GIL does not set the pace), each
+with its own keep-alive connection and token, reporting at random points in its grid with a
+fresh client_id:
+
+    POST /api/v1/events  {"category": "0102", "description": …, "lat": …, "lon": …,
+                          "source": "patrol", "client_id": uuid}   Authorization: Bearer …
+
+Throughput counts answered 201s over the wall time from the first request sent to the last
+answer received; latency is per request, measured by the client (so it includes queueing in
+the server's listen backlog). CPU per event is the user + system time of the gunicorn and
+PostgreSQL process trees during the run over the events it took in: on a machine shared with
+other jobs it says more than the rate does. At the end it checks that every 201 left exactly
+one event (and, but for the baseline, one timeline entry) in the database.
+
+`--what-if-serial` takes the serial number in its own short transaction on a second
+connection (a proposal, not how Gezhi runs). `--profile` serves the API from one process
+under pyinstrument (pip install pyinstrument into the venv) and prints where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+COMMUNITIES, GRIDS = 4, 8  # 32 grids of 0.01° × 0.01° (about 0.9 km × 1.1 km) near 滕州
+LON0, LAT0, STEP = 117.10, 35.05, 0.01
+CATEGORY = "0102"  # 暴露垃圾
+API_PATH = "/api/v1/events"
+BASELINE_PATH = "/bench/baseline"
+SERVICE_PATH = "/bench/service"
+
+
+def grid_code(community: int, grid: int) -> str:
+    return f"370481001{community + 1:03d}{grid + 1:03d}"
+
+
+def grid_box(index: int) -> tuple[float, float, float, float]:
+    """(lon0, lat0, lon1, lat1) of grid `index` (0 … 31)."""
+    community, grid = divmod(index, GRIDS)
+    lon = LON0 + community * STEP
+    lat = LAT0 + grid * STEP
+    return lon, lat, lon + STEP, lat + STEP
+
+
+# ---------------------------------------------------------------------------------------------
+# Inside gunicorn: the application, with the baseline view mounted beside Gezhi's URLs.
+
+
+def app():
+    """Gunicorn app factory (`event_intake:app()`): Gezhi's WSGI application, with this module
+    as the URLconf so that the baseline view sits beside Gezhi's URLs in the same processes."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gezhi.settings")
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+    settings.ROOT_URLCONF = __name__
+    if os.environ.get("BENCH_SERIAL_AUTOCOMMIT"):
+        _serial_in_own_transaction()
+    return application
+
+
+def _serial_in_own_transaction() -> None:
+    """What-if (--what-if-serial): the serial number taken in its own short transaction on a
+    second connection, so the counter row is locked for one statement instead of the whole
+    intake. Not how Gezhi runs: it measures a proposal."""
+    import psycopg
+    from django.utils import timezone
+
+    from gezhi.events import services
+    from gezhi.events.models import SerialCounter
+
+    local = threading.local()
+    table = SerialCounter._meta.db_table
+
+    def next_serial(grid, at):
+        if not hasattr(local, "conn"):
+            local.conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+        prefix = f"{grid.code[:6]}-{timezone.localtime(at):%Y%m%d}"
+        number = local.conn.execute(
+            f"INSERT INTO {table} (prefix, last) VALUES (%s, 1) ON CONFLICT (prefix) "  # noqa: S608
+            f"DO UPDATE SET last = {table}.last + 1 RETURNING last", [prefix]).fetchone()[0]
+        return f"{prefix}-{number:04d}"
+
+    services._next_serial = next_serial
+
+
+def __getattr__(name: str):
+    # URLconf attribute, built on first use (Django is set up by then).
+    if name == "urlpatterns":
+        from django.urls import path
+
+        from gezhi.urls import urlpatterns
+
+        return [path(BASELINE_PATH.lstrip("/"), baseline_view),
+                path(SERVICE_PATH.lstrip("/"), service_view), *urlpatterns]
+    raise AttributeError(name)
+
+
+_BASELINE_IDS: dict[str, int] = {}
+
+
+def baseline_view(request):
+    """One row into the events table from the posted JSON, nothing else: the floor any intake
+    through Django and PostgreSQL pays on this machine."""
+    from django.http import JsonResponse
+
+    from gezhi.events.models import Category, Event
+    from gezhi.regions.models import Region
+
+    if request.method != "POST":
+        return JsonResponse({"code": "method_not_allowed"}, status=405)
+    if not _BASELINE_IDS:
+        _BASELINE_IDS["category"] = Category.objects.get(code=CATEGORY).pk
+        _BASELINE_IDS["grid"] = Region.objects.get(code=grid_code(0, 0)).pk
+    data = json.loads(request.body)
+    event = Event.objects.create(
+        serial=uuid.uuid4().hex, client_id=data["client_id"], source=data["source"],
+        category_id=_BASELINE_IDS["category"], description=data["description"],
+        lat=data["lat"], lon=data["lon"], grid_id=_BASELINE_IDS["grid"])
+    return JsonResponse({"id": event.pk, "serial": event.serial}, status=201)
+
+
+def service_view(request):
+    """Gezhi's intake service behind the thinnest view: the token looked up as the API does,
+    the category by code, `event_report`, and an answer of the serial only. The gap to the
+    API row is the API's own work (its checks and the full event document it answers with)."""
+    from django.http import JsonResponse
+
+    from gezhi.accounts.models import ApiToken
+    from gezhi.events.models import Category
+    from gezhi.events.services import Intake, event_report
+
+    raw = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    token = ApiToken.objects.for_raw(raw).select_related("user").first()
+    if token is None:
+        return JsonResponse({"code": "not_authenticated"}, status=401)
+    data = json.loads(request.body)
+    event = event_report(actor=token.user, intake=Intake(
+        category=Category.objects.filter(code=data["category"]).first(),
+        description=data["description"], lat=data["lat"], lon=data["lon"],
+        source=data["source"], client_id=data["client_id"]))
+    return JsonResponse({"serial": event.serial}, status=201)
+
+
+# Django's CSRF middleware would refuse a cookie-less POST to a plain view; the API does its
+# own CSRF check for sessions only, as bearer tokens cannot be forged cross-site.
+baseline_view.csrf_exempt = True
+service_view.csrf_exempt = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Setup (a child process with Django): the city, the grid workers and their tokens.
+
+
+def child_setup(clients: int) -> list[dict]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gezhi.settings")
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from gezhi.accounts.models import ApiToken, User
+    from gezhi.accounts.roles import Role
+    from gezhi.accounts.services import role_assign
+    from gezhi.regions.models import GridKind, Level
+    from gezhi.regions.services import region_create
+
+    def square(x0, y0, x1, y1):
+        return {"type": "Polygon",
+                "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+
+    top = (LON0, LAT0, LON0 + COMMUNITIES * STEP, LAT0 + GRIDS * STEP)
+    district = region_create(code="370481", name="滕州市", level=Level.DISTRICT,
+                             boundary=square(*top))
+    sub = region_create(code="370481001", name="北辛街道", level=Level.SUBDISTRICT,
+                        parent=district, boundary=square(*top))
+    grids = []
+    for c in range(COMMUNITIES):
+        x = LON0 + c * STEP
+        community = region_create(code=f"370481001{c + 1:03d}", name=f"第{c + 1}社区",
+                                  level=Level.COMMUNITY, parent=sub,
+                                  boundary=square(x, LAT0, x + STEP, LAT0 + GRIDS * STEP))
+        for g in range(GRIDS):
+            grids.append(region_create(
+                code=grid_code(c, g), name=f"第{c + 1}社区第{g + 1}网格", level=Level.GRID,
+                parent=community, grid_kind=GridKind.BASIC,
+                boundary=square(*grid_box(c * GRIDS + g))))
+    out = []
+    for i in range(clients):
+        user = User.objects.create_user(username=f"worker{i:03d}", password=None,
+                                        display_name=f"网格员{i}")
+        index = i % len(grids)
+        role_assign(user=user, role=Role.GRID_WORKER, region=grids[index])
+        raw = ApiToken.new_raw()
+        ApiToken.objects.create(user=user, key_hash=ApiToken.hash(raw), prefix=raw[:8],
+                                expires_at=timezone.now() + datetime.timedelta(days=1))
+        out.append({"token": raw, "box": grid_box(index)})
+    return out
+
+
+def child_count() -> dict:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gezhi.settings")
+    import django
+
+    django.setup()
+    from gezhi.events.models import Event, TimelineEntry
+
+    return {"api": Event.objects.filter(serial__contains="-").count(),
+            "baseline": Event.objects.exclude(serial__contains="-").count(),
+            "timeline": TimelineEntry.objects.count(),
+            "django": django.get_version()}
+
+
+def run_child(mode: str, env: dict, *extra: str):
+    done = subprocess.run([sys.executable, __file__, "--child", mode, *extra], cwd=ROOT,
+                          env=env, stdout=subprocess.PIPE, check=True)
+    return json.loads(done.stdout.decode().strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The load: client threads in a few processes, each with a keep-alive connection.
+
+
+def _client(port: int, path: str, account: dict, start: float, stop: float, seed: int,
+            out: list, lock: threading.Lock) -> None:
+    rng = random.Random(seed)
+    lon0, lat0, lon1, lat1 = account["box"]
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {account['token']}"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies, errors, first_error, last_end = [], 0, None, start
+    while time.time() < start:
+        time.sleep(0.001)
+    while time.time() < stop:
+        body = json.dumps({
+            "category": CATEGORY, "description": "楼下垃圾堆积三天无人清理",
+            "lat": round(rng.uniform(lat0 + 1e-4, lat1 - 1e-4), 6),
+            "lon": round(rng.uniform(lon0 + 1e-4, lon1 - 1e-4), 6),
+            "source": "patrol", "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        })
+        began = time.perf_counter()
+        try:
+            conn.request("POST", path, body, headers)
+            response = conn.getresponse()
+            content = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            errors += 1
+            first_error = first_error or repr(exc)
+            continue
+        took = time.perf_counter() - began
+        last_end = time.time()
+        if response.status == 201:
+            latencies.append(took)
+        else:
+            errors += 1
+            first_error = first_error or f"{response.status} {content[:300]!r}"
+    conn.close()
+    with lock:
+        out.append((latencies, errors, first_error, last_end))
+
+
+def _load_process(port, path, accounts, start, stop, seed, queue) -> None:
+    out: list = []
+    lock = threading.Lock()
+    threads = [threading.Thread(target=_client, args=(port, path, a, start, stop,
+                                                      seed * 1000 + i, out, lock))
+               for i, a in enumerate(accounts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    queue.put(out)
+
+
+def load(port: int, path: str, accounts: list[dict], seconds: float, processes: int,
+         seed: int) -> dict:
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    start = time.time() + 0.5
+    stop = start + seconds
+    parts = [accounts[i::processes] for i in range(processes)]
+    procs = [ctx.Process(target=_load_process, args=(port, path, part, start, stop,
+                                                     seed + i, queue))
+             for i, part in enumerate(parts) if part]
+    for p in procs:
+        p.start()
+    results = [r for _ in procs for r in queue.get()]
+    for p in procs:
+        p.join()
+    latencies = sorted(x for r in results for x in r[0])
+    errors = sum(r[1] for r in results)
+    wall = max(r[3] for r in results) - start
+    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 \
+        else [float("nan")] * 99
+    return {"ok": len(latencies), "errors": errors,
+            "first_error": next((r[2] for r in results if r[2]), None),
+            "wall": wall, "rate": len(latencies) / wall, "p50": q[49] * 1000,
+            "p99": q[98] * 1000, "max": latencies[-1] * 1000 if latencies else float("nan")}
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process and its children so far, those that exited
+    (and were waited for) included: backends come and go with their connections."""
+    def times(p: int, reaped: bool) -> int:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return sum(int(f) for f in fields[11:15 if reaped else 13])
+
+    ticks = times(pid, True) + sum(times(c, False) for c in children(pid))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid(url: str) -> int | None:
+    from urllib.parse import parse_qs, unquote, urlparse
+
+    host = parse_qs(urlparse(url).query).get("host", [""])[0]
+    pidfile = Path(unquote(host)) / "data" / "postmaster.pid"
+    return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Gunicorn
+
+
+def start_server(env: dict, port: int, workers: int, threads: int, log: Path,
+                 worker_class: str = "gthread", profile: bool = False) -> subprocess.Popen:
+    if profile:
+        cmd = [sys.executable, __file__, "--child", "profile-server", "--port", str(port)]
+    else:
+        cmd = [sys.executable, "-m", "gunicorn", "event_intake:app()", "--chdir", str(BENCH),
+               "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--worker-class", worker_class, "--threads", str(threads),
+               "--backlog", "2048", "--keep-alive", "5", "--log-level", "warning",
+               "--error-logfile", str(log)]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(log, "ab"), start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/v1/event-categories")
+            if conn.getresponse().status in (200, 401):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not come up in 60 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def child_profile_server(port: int) -> None:
+    """One process, one thread, under pyinstrument: a plain wsgiref server (the profile is of
+    the request handling, which is the same under gunicorn)."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from pyinstrument import Profiler
+
+    sys.path.insert(0, str(BENCH))
+    import event_intake
+
+    application = event_intake.app()
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    profiler = Profiler(interval=0.0005)
+    server = make_server("127.0.0.1", port, application, handler_class=Quiet)
+    warmed = {"n": 0}
+
+    def handler(signum, frame):
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False), file=sys.stderr)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, handler)
+    original = server.handle_request
+
+    def counted():
+        warmed["n"] += 1
+        if warmed["n"] == 50:  # after the first requests (imports, grid index)
+            profiler.start()
+        original()
+
+    while True:
+        counted()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), 0)
+    return (f"{os.cpu_count()} CPU ({cpu}), {mem / 1024 / 1024:.1f} GiB RAM, "
+            f"load {os.getloadavg()[0]:.1f}; Python {platform.python_version()}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", default="16,32", help="concurrent clients, comma-separated")
+    parser.add_argument("--seconds", type=float, default=30, help="per run (default 30)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--what-if-serial", action="store_true",
+                        help="take the serial number in its own short transaction (a proposal)")
+    parser.add_argument("--load-processes", type=int, default=2)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database to use instead "
+                        "of a throwaway cluster")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the intake in one process with pyinstrument instead")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "setup":
+        print(json.dumps(child_setup(int(args.clients))))
+        return
+    if args.child == "count":
+        print(json.dumps(child_count()))
+        return
+    if args.child == "profile-server":
+        child_profile_server(args.port)
+        return
+
+    clients = sorted(int(c) for c in args.clients.split(","))
+    print(machine(), file=sys.stderr)
+    sys.path.insert(0, str(BENCH))
+    from pgtemp import temporary_cluster
+
+    durable = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
+               "jit": "off", "shared_buffers": "256MB", "max_connections": "200"}
+    results = []
+    with tempfile.TemporaryDirectory(prefix="gezhi-bench-") as data_dir:
+        cluster = temporary_cluster(settings=durable) if not args.database_url else None
+        url = cluster.__enter__() if cluster else args.database_url
+        server = None
+        try:
+            env = {**os.environ, "DATABASE_URL": url, "GEZHI_DATA_DIR": data_dir,
+                   "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH)]),
+                   "GEZHI_LOG_LEVEL": "WARNING", "GEZHI_ALLOWED_HOSTS": "127.0.0.1"}
+            env.pop("GEZHI_DEBUG", None)
+            if args.what_if_serial:
+                env["BENCH_SERIAL_AUTOCOMMIT"] = "1"
+            subprocess.run([sys.executable, "-m", "gezhi", "migrate", "-v0"], cwd=ROOT,
+                           env=env, check=True)
+            import psycopg
+
+            with psycopg.connect(url) as conn:
+                pg_version = conn.execute("SHOW server_version").fetchone()[0]
+            accounts = run_child("setup", env, "--clients", str(max(clients)))
+            port = free_port()
+            log = Path(data_dir) / "gunicorn.log"
+            server = start_server(env, port, args.workers, args.threads, log,
+                                  args.worker_class, profile=args.profile)
+            if args.profile:
+                n = min(clients)
+                r = load(port, API_PATH, accounts[:n], args.seconds, args.load_processes, 7)
+                print(f"profiled run: {r['ok']} events, {r['rate']:.0f}/s, p50 "
+                      f"{r['p50']:.1f} ms ({n} clients, one process)", file=sys.stderr)
+                stop_server(server)
+                server = None
+                print(log.read_text(errors="replace"))
+                return
+            # Warm every worker up (imports, the grid index, connections) before measuring.
+            sent = {API_PATH: 0, SERVICE_PATH: 0, BASELINE_PATH: 0}
+            for seed, path in enumerate(sent):
+                sent[path] += load(port, path, accounts, 3, args.load_processes, seed)["ok"]
+            seed = 100
+            postmaster = postmaster_pid(url)
+            for n in clients:
+                targets = [("Gezhi API", API_PATH),
+                           ("Gezhi service, serial-only answer", SERVICE_PATH)]
+                if not args.skip_baseline:
+                    targets.insert(0, ("baseline: bare view, one INSERT", BASELINE_PATH))
+                for label, path in targets:
+                    seed += 10
+                    cpu = tree_cpu(server.pid), tree_cpu(postmaster) if postmaster else 0
+                    r = load(port, path, accounts[:n], args.seconds, args.load_processes,
+                             seed)
+                    r["app_ms"] = (tree_cpu(server.pid) - cpu[0]) / r["ok"] * 1000
+                    r["db_ms"] = ((tree_cpu(postmaster) - cpu[1]) / r["ok"] * 1000
+                                  if postmaster else None)
+                    print(f"{label}, {n} clients: {r}", file=sys.stderr)
+                    sent[path] += r["ok"]
+                    results.append((label, n, r))
+            stop_server(server)
+            server = None
+            counts = run_child("count", env)
+        finally:
+            if server is not None:
+                stop_server(server)
+            if cluster:
+                cluster.__exit__(None, None, None)
+
+    print(f"\nPostgreSQL {pg_version}; Django {counts['django']}; {machine()}")
+    if args.what_if_serial:
+        print("WHAT-IF: serial numbers taken in their own transaction (not Gezhi as it is)")
+    print(f"gunicorn {args.workers} workers × {args.threads} threads ({args.worker_class}); "
+          f"{args.seconds:.0f} s a run; load from {args.load_processes} processes")
+    reported = sent[API_PATH] + sent[SERVICE_PATH]
+    print(f"check: {reported:,} reports answered 201, {counts['api']:,} events and "
+          f"{counts['timeline']:,} timeline entries in the database; "
+          f"{sent[BASELINE_PATH]:,} baseline answers 201, {counts['baseline']:,} rows\n")
+    print("| target | clients | events | events/s | p50 ms | p99 ms | max ms | errors "
+          "| CPU ms/event: app | PostgreSQL |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, n, r in results:
+        db = f"{r['db_ms']:.1f}" if r["db_ms"] is not None else "–"
+        print(f"| {label} | {n} | {r['ok']:,} | {r['rate']:,.0f} | {r['p50']:.1f} | "
+              f"{r['p99']:.1f} | {r['max']:.0f} | {r['errors']} | {r['app_ms']:.1f} | {db} |")
+    for label, n, r in results:
+        if r["errors"]:
+            print(f"\n{label}, {n} clients: {r['errors']} failed, the first: {r['first_error']}")
+    if not counts["api"] == counts["timeline"] == reported or (
+            counts["baseline"] != sent[BASELINE_PATH]):
+        raise SystemExit("every 201 should have left exactly one event (and, but for the "
+                         "baseline, one timeline entry)")
+
+
+if __name__ == "__main__":
+    main()
