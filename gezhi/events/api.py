@@ -11,8 +11,6 @@ field at fault).
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Prefetch, Q
@@ -135,12 +133,19 @@ def _linked(viewer, model, pk: int | None, label) -> dict | None:
     return {"id": obj.pk, "name": label(obj)} if obj is not None else None
 
 
-def _detail(request, event: Event) -> dict:
+def _detail(request, event: Event, *, fresh: bool = False) -> dict:
+    """The event as its page shows it. `fresh`: just reported, so it has no duplicates,
+    assignments, extensions or supervisions yet, and only the photos sent with the report —
+    the intake answers without reading them back."""
     viewer = request.user
     now = clock.now()
     allowed = services.allowed_ops(event=event, user=viewer)
-    extensions = event.extensions.select_related("requested_by", "decided_by")
-    supervisions = event.supervisions.select_related("by", "department", "unit_region")
+    extensions = [] if fresh else event.extensions.select_related("requested_by", "decided_by")
+    supervisions = [] if fresh else event.supervisions.select_related("by", "department",
+                                                                      "unit_region")
+    photos = [] if fresh and not getattr(event, "photo_count", 1) else event.photos.order_by("id")
+    assignments = [] if fresh else event.assignments.select_related(
+        "department", "region").order_by("id")
     return {
         **_event(event, now),
         "title": event.title, "external_id": event.external_id,
@@ -151,7 +156,8 @@ def _detail(request, event: Event) -> dict:
         "organisation": _linked(viewer, Organisation, event.organisation_id,
                                 lambda o: o.name),
         "result": event.result, "master": event.master.serial if event.master_id else None,
-        "duplicates": list(event.duplicates.order_by("id").values_list("serial", flat=True)),
+        "duplicates": [] if fresh else list(event.duplicates.order_by("id")
+                                            .values_list("serial", flat=True)),
         "self_resolved": event.self_resolved, "closed_on_time": event.closed_on_time,
         "reopen_count": event.reopen_count, "return_count": event.return_count,
         "escalation_count": event.escalation_count, "extension_count": event.extension_count,
@@ -162,13 +168,13 @@ def _detail(request, event: Event) -> dict:
         "handle_deadline": event.handle_deadline,
         "allowed_ops": [{"op": op, "label": str(Op(op).label), "required": list(RULES[op].required),
                          "path": f"/api/v1/events/{event.serial}/ops/{op}"} for op in allowed],
-        "photos": [_photo(request, p) for p in event.photos.order_by("id")],
+        "photos": [_photo(request, p) for p in photos],
         "assignments": [
             {"role": a.role, "role_label": a.get_role_display(),
              "unit": _unit(a.department, a.region), "outcome": a.outcome,
              "outcome_label": a.get_outcome_display(), "created_at": a.created_at,
              "ended_at": a.ended_at}
-            for a in event.assignments.select_related("department", "region").order_by("id")],
+            for a in assignments],
         "extensions": [
             {"id": x.id, "days": x.days, "reason": x.reason, "status": x.status,
              "status_label": x.get_status_display(), "requested_by": x.requested_by.name,
@@ -361,24 +367,15 @@ def _report(request, payload: EventIn, photos=(), result_photos=()):
                                        "organisation"),
         photos=list(photos or []), self_resolve=fields["self_resolve"],
         result=fields["result"], result_photos=list(result_photos or []))
-    known = _known_client_id(fields["client_id"])
     try:
         event = services.event_report(actor=viewer, intake=intake)
     except IntegrityError:
         # Two sends of one offline report raced: the other one created it.
         if not fields["client_id"]:
             raise
-        event, known = services.event_report(actor=viewer, intake=intake), True
-    return Status(200 if known else 201, _detail(request, event))
-
-
-def _known_client_id(client_id: str | None) -> bool:
-    if not client_id:
-        return False
-    try:
-        return Event.objects.filter(client_id=uuid.UUID(str(client_id))).exists()
-    except ValueError:
-        return False  # the service explains the bad format
+        event = services.event_report(actor=viewer, intake=intake)
+    known = getattr(event, "existing", False)
+    return Status(200 if known else 201, _detail(request, event, fresh=not known))
 
 
 REPORT_DOC = gettext_lazy(

@@ -395,6 +395,7 @@ def event_report(*, actor, intake: Intake, api_key: ApiKey | None = None) -> Eve
                     existing.api_key_id != (api_key.pk if api_key else None)):
                 raise ValidationFailed(_("客户端编号已被使用。"), code="client_id_taken",
                                        details={"field": "client_id"})
+            existing.existing = True  # the API answers 200 instead of 201
             return existing
     else:
         client_id = None
@@ -404,9 +405,14 @@ def event_report(*, actor, intake: Intake, api_key: ApiKey | None = None) -> Eve
     grid, phone, photos, result_photos = _clean_intake(intake, actor)
     category = intake.category
     now = clock.now()
+    # The day's serial counter is one row every concurrent report updates: take the number in
+    # its own short transaction, so reports do not queue behind each other's whole intake. A
+    # report that then fails leaves a gap in the day's numbers, never a duplicate.
+    with transaction.atomic():
+        serial = _next_serial(grid, now)
     with transaction.atomic():
         event = Event(
-            serial=_next_serial(grid, now), client_id=client_id, source=intake.source,
+            serial=serial, client_id=client_id, source=intake.source,
             external_id=(intake.external_id or "")[:64], category=category,
             title=(intake.title or "")[:100], description=intake.description.strip(),
             address=(intake.address or "")[:200], lat=intake.lat, lon=intake.lon, grid=grid,
@@ -424,6 +430,7 @@ def event_report(*, actor, intake: Intake, api_key: ApiKey | None = None) -> Eve
         entry = _entry(event, Op.REPORT, actor, from_state="", to_state=State.REPORTED,
                        note="", data={"source": intake.source, "grid": grid.code}, at=now)
         _store_photos(event, entry, photos, Photo.Stage.REPORT)
+        event.photo_count = len(photos) + (len(result_photos) if intake.self_resolve else 0)
         stats.record(None, event)
         if intake.self_resolve:
             change = _Change(event, stats.snapshot(event))
