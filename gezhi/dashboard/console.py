@@ -54,6 +54,7 @@ NAV: list[NavItem] = [
     NavItem(_("部件"), "places:components", Perm.BASE_VIEW,
             matches=("places:components", "places:component")),
     NavItem(_("网格健康"), "dashboard:health", Perm.BASE_VIEW),
+    NavItem(_("指标考核"), "indicators:home", Perm.INDICATOR_VIEW, matches=("indicators:",)),
     NavItem(_("导入导出"), "dataio:import", Perm.BASE_IMPORT, matches=("dataio:",)),
     NavItem(_("边界导入导出"), "regions:boundaries", Perm.REGION_IMPORT,
             matches=("regions:boundaries", "regions:boundaries_export")),

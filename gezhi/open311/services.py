@@ -154,7 +154,8 @@ def request_submit(*, key: ApiKey, data: Submission, within: Region | None = Non
     if data.media_url.strip():
         # Not fetched (the server does not reach out to arbitrary addresses); kept for the
         # dispatcher to open.
-        description = f"{description}\n{_('附件')}:{data.media_url.strip()[:500]}"
+        attachment = _("附件:%(url)s") % {"url": data.media_url.strip()[:500]}
+        description = f"{description}\n{attachment}"
     if len(description) > MAX_TEXT:
         raise ValidationFailed(_("描述不能超过 %(n)s 字。") % {"n": MAX_TEXT}, code="too_long",
                                details={"field": "description"})
