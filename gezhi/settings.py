@@ -212,6 +212,10 @@ GEZHI_WORK_HOURS = os.environ.get("GEZHI_WORK_HOURS", "09:00-12:00,13:30-17:30")
 # Share of a time limit used up when an event turns yellow (预警); red is overdue.
 GEZHI_WARN_SHARE = float(os.environ.get("GEZHI_WARN_SHARE", "0.8"))
 GEZHI_PHOTO_MAX_BYTES = envint("GEZHI_PHOTO_MAX_BYTES", 15 * 1024 * 1024)
+# Imports (导入): the largest file the console accepts (the command line has no limit), and
+# worker processes for large files (unset: one per CPU, at most 4; 0: none).
+GEZHI_IMPORT_MAX_BYTES = envint("GEZHI_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+GEZHI_IMPORT_WORKERS = envint("GEZHI_IMPORT_WORKERS", None)
 # Outbox sender (dotted path); see gezhi/notify/senders.py for SMS and WeChat extension points.
 GEZHI_NOTIFY_SENDER = os.environ.get("GEZHI_NOTIFY_SENDER", "gezhi.notify.senders.LogSender")
 # Duplicate suggestions: open events of the same category this close in space and time.

@@ -74,8 +74,9 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.BASE_VIEW, Perm.BASE_EDIT,
                                  Perm.BASE_IMPORT, Perm.REVEAL, Perm.EVENT_VIEW,
                                  Perm.EVENT_REPORT, Perm.EVENT_HANDLE, Perm.EVENT_VERIFY,
-                                 Perm.EVENT_ESCALATE}),
-    Role.HANDLER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.EVENT_VIEW, Perm.EVENT_HANDLE}),
+                                 Perm.EVENT_ESCALATE, Perm.INDICATOR_VIEW}),
+    Role.HANDLER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.EVENT_VIEW, Perm.EVENT_HANDLE,
+                             Perm.INDICATOR_VIEW}),
     Role.PARTY_MEMBER: frozenset(),
     Role.RESIDENT: frozenset(),
 }
@@ -86,5 +87,6 @@ REGION_ROLES = {Role.LEADER, Role.DISPATCHER, Role.GRID_CHIEF, Role.GRID_WORKER,
 DEPARTMENT_ROLES = {Role.HANDLER}
 
 # Capabilities a department holds over its own work only, not over the area it serves: a 城管
-# handler sees the events sent to 城管, not every event of the subdistrict.
-DEPARTMENT_BOUND = {Perm.EVENT_VIEW, Perm.EVENT_HANDLE}
+# handler sees the events sent to 城管, not every event of the subdistrict, and 城管's row of
+# the indicators.
+DEPARTMENT_BOUND = {Perm.EVENT_VIEW, Perm.EVENT_HANDLE, Perm.INDICATOR_VIEW}

@@ -16,10 +16,13 @@ from django.db import models
 from gezhi.core import crypto
 
 
-def sensitive_fields(verbose_name) -> tuple[models.Field, models.Field, models.Field]:
+def sensitive_fields(verbose_name, *, index: bool = True
+                     ) -> tuple[models.Field, models.Field, models.Field]:
+    """`index` False: the model declares the blind index's index itself, as a plain
+    `models.Index` (`db_index` also gives PostgreSQL a pattern-ops index, useless for a hash)."""
     return (
         models.TextField(blank=True, default="", editable=False),
-        models.CharField(max_length=40, blank=True, default="", db_index=True, editable=False),
+        models.CharField(max_length=40, blank=True, default="", db_index=index, editable=False),
         models.CharField(verbose_name, max_length=32, blank=True, default="", editable=False),
     )
 

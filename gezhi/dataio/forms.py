@@ -24,7 +24,7 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.grids = {g.code: g for g in grids}
         self.fields["default_grid"].choices = [("", _("不指定"))] + [
-            (g.code, f"{g.name}({g.code})") for g in grids]
+            (g.code, _("%(name)s(%(code)s)") % {"name": g.name, "code": g.code}) for g in grids]
 
     def grid(self):
         return self.grids.get(self.cleaned_data.get("default_grid") or "")

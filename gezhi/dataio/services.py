@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gezhi.accounts.models import AccessAction, AccessLog
 from gezhi.accounts.roles import Perm
@@ -36,13 +37,12 @@ from gezhi.regions.models import Region
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 # A running job whose progress file has not moved for this long died with its process.
 STALE_AFTER = 600
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "GEZHI_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return settings.GEZHI_IMPORT_MAX_BYTES
 
 
 def megabytes(size: int) -> str:
@@ -83,16 +83,18 @@ def _header_map(importer: type[Importer], headers: list[str]) -> tuple[list, dic
             labels[key] = header
     missing = [c.header for c in importer.columns if c.required and c.key not in labels]
     problems = []
+    names = pgettext("between the items of a list", "、").join
     if missing:
-        problems.append(_("缺少必填列:%(names)s") % {"names": "、".join(missing)})
+        problems.append(_("缺少必填列:%(names)s") % {"names": names(missing)})
     if unknown:
-        problems.append(_("无法识别的列:%(names)s") % {"names": "、".join(unknown)})
+        problems.append(_("无法识别的列:%(names)s") % {"names": names(unknown)})
     if repeated:
-        problems.append(_("重复的列:%(names)s") % {"names": "、".join(repeated)})
+        problems.append(_("重复的列:%(names)s") % {"names": names(repeated)})
     if not problems:
         return pairs, labels, ""
     message = _("表头与「%(kind)s」导入模板不符。%(problems)s。请下载导入模板核对表头。") % {
-        "kind": importer.label, "problems": ";".join(problems)}
+        "kind": importer.label,
+        "problems": pgettext("between the clauses of a sentence", ";").join(problems)}
     for other in KINDS.values():
         if other is not importer and other.columns and not _header_map_quiet(other, headers):
             message += _("(这似乎是「%(kind)s」的导入文件。)") % {"kind": other.label}
@@ -170,15 +172,18 @@ def _run_batches(importer: Importer, table: Table, batches, report: Report, mode
                  progress) -> None:
     last = 0.0
     with transaction.atomic():
-        for batch, count in batches:
-            # In "all" mode a bad row means nothing will be kept: stop writing, keep checking.
-            write = mode == ImportMode.VALID or (mode == ImportMode.ALL
-                                                 and not report.problem_count)
-            importer.process(batch, write=write)
-            report.rows += count
-            if progress is not None and time.monotonic() - last >= 0.5:
-                progress(report.rows, table.progress())
-                last = time.monotonic()
+        bulk.immediate_constraints()
+        with pipeline.Overlapped(importer) as run:
+            for batch, count in batches:
+                # In "all" mode a bad row means nothing will be kept: stop writing, keep
+                # checking.
+                write = mode == ImportMode.VALID or (mode == ImportMode.ALL
+                                                     and not report.problem_count)
+                run(batch, write=write)
+                report.rows += count
+                if progress is not None and time.monotonic() - last >= 0.5:
+                    progress(report.rows, table.progress())
+                    last = time.monotonic()
         if progress is not None:
             progress(report.rows, 1.0)
         if report.rows == 0:

@@ -130,7 +130,7 @@ def template_download(request, kind):
     content = template_workbook(kind=kind, viewer=request.user)
     return _attachment(HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        f"{ImportKind(kind).label}导入模板.xlsx")
+        _("%(kind)s导入模板.xlsx") % {"kind": ImportKind(kind).label})
 
 
 def _attachment(response, name: str):

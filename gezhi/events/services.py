@@ -473,21 +473,22 @@ def event_self_resolve(*, event: Event, actor, note: str, photos=(),
 
 def _simple(event, op: str, actor, *, version, note: str = "", to_state: str | None = None,
             note_required: bool = False, note_message: str | None = None, data=None,
-            **values) -> tuple[Event, TimelineEntry]:
+            at: dt.datetime | None = None, **values) -> tuple[Event, TimelineEntry]:
     note = _note(note, required=note_required, message=note_message)
     change = _run(event, op, actor, version)
     before = change.event.state
     to_state = to_state or RULES[op].to_state or before
     change.set(state=to_state, **values)
     entry = _entry(change.event, op, actor, from_state=before, to_state=to_state, note=note,
-                   data=data)
+                   data=data, at=at)
     return _save(change), entry
 
 
 def event_accept(*, event: Event, actor, note: str = "", version: int | None = None) -> Event:
+    now = clock.now()
     with transaction.atomic():
-        return _simple(event, Op.ACCEPT, actor, version=version, note=note,
-                       accepted_at=clock.now())[0]
+        return _simple(event, Op.ACCEPT, actor, version=version, note=note, at=now,
+                       accepted_at=now)[0]
 
 
 def event_reject(*, event: Event, actor, note: str, version: int | None = None) -> Event:
@@ -574,7 +575,7 @@ def event_handle(*, event: Event, actor, note: str, photos=(), version: int | No
     with transaction.atomic():
         now = clock.now()
         event, entry = _simple(event, Op.HANDLE, actor, version=version, note=note,
-                               note_required=True, note_message=_("请填写处置结果。"),
+                               note_required=True, note_message=_("请填写处置结果。"), at=now,
                                handled_at=now, result=(note or "").strip())
         _store_photos(event, entry, clean, Photo.Stage.RESULT)
         event.assignments.filter(ended_at__isnull=True, role=Assignment.Role.MAIN).update(

@@ -31,14 +31,14 @@ class Person(Versioned):
 
     scope_path = "grid__path"
 
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50)
     sex = models.CharField(_("性别"), max_length=6, choices=Sex.choices, blank=True)
     id_type = models.CharField(_("证件类型"), max_length=16, choices=IdType.choices,
                                default=IdType.RESIDENT_ID)
-    id_number_ct, id_number_bidx, id_number_mask = sensitive_fields(_("证件号码"))
+    id_number_ct, id_number_bidx, id_number_mask = sensitive_fields(_("证件号码"), index=False)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     ethnicity = models.CharField(_("民族"), max_length=2, choices=ETHNICITIES, blank=True)
-    phone_ct, phone_bidx, phone_mask = sensitive_fields(_("联系电话"))
+    phone_ct, phone_bidx, phone_mask = sensitive_fields(_("联系电话"), index=False)
     political_status = models.CharField(_("政治面貌"), max_length=20,
                                         choices=PoliticalStatus.choices, blank=True)
     residence_type = models.CharField(_("人口类型"), max_length=12,
@@ -49,13 +49,22 @@ class Person(Versioned):
     grid = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+",
                              verbose_name=_("所属网格"), limit_choices_to={"level": "grid"})
     # Search helpers: the last four characters of the ID and phone numbers (not sensitive alone).
-    id_tail = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
-    phone_tail = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    id_tail = models.CharField(max_length=4, blank=True, editable=False)
+    phone_tail = models.CharField(max_length=4, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("实有人口")
         verbose_name_plural = _("实有人口")
         ordering = ["grid__path", "name", "id"]
+        # Every index costs each imported row its insert, so only those lookups use, and
+        # plain ones: blind indexes and tails are matched exactly, never by prefix (on
+        # PostgreSQL `db_index` on a CharField adds a second, varchar_pattern_ops index).
+        # None on the name: it is searched for anywhere in the name (icontains), and lists
+        # sort by it after the grid, a join, which no index of this table can give.
+        indexes = [models.Index(fields=["id_number_bidx"], name="person_id_number_bidx"),
+                   models.Index(fields=["phone_bidx"], name="person_phone_bidx"),
+                   models.Index(fields=["id_tail"], name="person_id_tail"),
+                   models.Index(fields=["phone_tail"], name="person_phone_tail")]
 
     def __str__(self) -> str:
         return self.name
@@ -110,10 +119,11 @@ class Residence(models.Model):
 
     scope_path = "house__grid__path"
 
+    # Both foreign keys are indexed as the first column of the (…, moved_out) indexes.
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="residences",
-                               verbose_name=_("人员"))
+                               verbose_name=_("人员"), db_index=False)
     house = models.ForeignKey("places.House", on_delete=models.PROTECT,
-                              related_name="residences", verbose_name=_("房屋"))
+                              related_name="residences", verbose_name=_("房屋"), db_index=False)
     kind = models.CharField(_("关系类型"), max_length=12, choices=ResidenceKind.choices,
                             default=ResidenceKind.LIVES)
     relation = models.CharField(_("居住关系"), max_length=10, choices=ResidenceRelation.choices)
@@ -167,7 +177,8 @@ class PersonTag(models.Model):
     scope_path = "person__grid__path"
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tags")
-    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="person_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="person_tags",
+                            db_index=False)  # led by the (tag, removed_at) index
     note = models.CharField(_("说明"), max_length=200, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")

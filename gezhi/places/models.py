@@ -34,8 +34,10 @@ class Estate(Located, Versioned):
 class Building(Located, Versioned):
     """楼栋. A building outside any estate (散居楼) has no estate."""
 
+    # Indexed as the first column of unique_building_in_estate (so are the foreign keys of
+    # units and houses below): a second index would only slow imports down.
     estate = models.ForeignKey(Estate, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="buildings", verbose_name=_("小区"))
+                               related_name="buildings", verbose_name=_("小区"), db_index=False)
     name = models.CharField(_("楼栋"), max_length=50, help_text=_("如:3号楼"))
     street = models.CharField(_("街巷"), max_length=100, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -61,7 +63,7 @@ class Unit(models.Model):
     scope_path = "building__grid__path"
 
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="units",
-                                 verbose_name=_("楼栋"))
+                                 verbose_name=_("楼栋"), db_index=False)
     name = models.CharField(_("单元"), max_length=20, help_text=_("如:1单元"))
     sort_order = models.PositiveSmallIntegerField(default=0)
 
@@ -87,7 +89,7 @@ class House(Located, Versioned):
     """房屋 / 户室. `grid` repeats the building's grid so scope is one indexed prefix query."""
 
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="houses",
-                                 verbose_name=_("楼栋"))
+                                 verbose_name=_("楼栋"), db_index=False)
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="houses", verbose_name=_("单元"))
     floor = models.SmallIntegerField(_("楼层"), default=1)

@@ -2,6 +2,10 @@
 live_server. Requesting `live_server` makes pytest-django run the test in a transaction it
 truncates afterwards (transactional_db), so the `world` personas are visible to the server
 thread; the `world` fixture itself is reused as is.
+
+Truncating empties every table, the rows data migrations seed included (tag kinds,
+component classes, event categories …), so `bworld` asks for serialized rollback: the
+database as migrations left it is saved once per run and restored before each browser test.
 """
 
 import os
@@ -28,12 +32,21 @@ def chromium():
         if os.environ.get("GEZHI_REQUIRE_BROWSER"):  # CI: a missing browser is a failure
             pytest.fail(message)
         pytest.skip(message)
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    migrated = {alias: getattr(connections[alias], "_test_serialized_contents", None)
+                for alias in connections}
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
+            # From here on Django's connection handler, which keeps a connection per context,
+            # hands this thread fresh connection objects: give them the rows saved for
+            # serialized rollback, or the next test's database starts empty.
+            for alias, rows in migrated.items():
+                if rows is not None:
+                    connections[alias]._test_serialized_contents = rows
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                                  args=CHROMIUM_ARGS)
             yield browser
@@ -66,6 +79,7 @@ def browse(chromium):
 
 
 @pytest.fixture
-def bworld(live_server, world):
-    """The personas and regions of `world`, committed so the live server sees them."""
+def bworld(django_db_serialized_rollback, live_server, world):
+    """The personas and regions of `world`, committed so the live server sees them, over
+    the seeded rows of the migrations (see above)."""
     return world

@@ -32,7 +32,7 @@ def test_admin_sees_every_grid_and_can_filter_by_community(bworld, live_server, 
     assert paths.count() == 3
 
     page.select_option("#community", bworld.comm_b1.code)
-    page.wait_for_url(f"**/console/map/?community={bworld.comm_b1.code}")
+    page.wait_for_url(f"**/console/map/?community={bworld.comm_b1.code}*")  # and &tag=
     paths.first.wait_for()
     assert paths.count() == 1
     paths.first.click()

@@ -30,14 +30,6 @@ def xlsx(rows) -> dict:
             "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@pytest.fixture
-def seeded(bworld):
-    """The seeded tags: an earlier browser test's flush may have emptied the table."""
-    from gezhi.people.services import tags_ensure
-
-    tags_ensure()
-
-
 def upload(page, base_url: str, rows) -> None:
     page.goto(f"{base_url}/console/data/")
     page.select_option("#id_kind", "people")
@@ -49,7 +41,7 @@ def upload(page, base_url: str, rows) -> None:
 
 
 def test_a_bad_row_is_shown_and_nothing_imported_then_the_fixed_file_imports(
-        bworld, seeded, base, live_server, browse):
+        bworld, base, live_server, browse):
     page = browse()
     log_in(page, live_server.url, "worker_a1")
     grid = bworld.grid_a1.code

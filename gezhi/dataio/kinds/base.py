@@ -230,6 +230,13 @@ class GridResolver:
             self._by_code[region.code] = region
         return self._by_id[pk]
 
+    def load(self, pks) -> None:
+        """Read the grids with these ids not read yet, in one query."""
+        missing = [pk for pk in pks if pk not in self._by_id]
+        for region in Region.objects.filter(pk__in=missing) if missing else ():
+            self._by_id[region.pk] = region
+            self._by_code[region.code] = region
+
     def resolve(self, code: str, column: str = "grid") -> Region:
         """The grid with this code, if the importer may import into it; RowError otherwise."""
         found = self._resolved.get(code)

@@ -8,6 +8,8 @@ current homes and tags. Re-importing a person updates them; a blank cell keeps w
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -123,12 +125,15 @@ Stored = namedtuple("Stored", ["pk", "id_number_bidx", "grid_id", "version", *PL
 
 SECRET = ["id_number_ct", "id_number_bidx", "id_number_mask", "phone_ct", "phone_bidx",
           "phone_mask", "id_tail", "phone_tail"]
+_secret = operator.attrgetter(*SECRET)
 
 
 @dataclass
 class Pending:
     """A row that passed the rules needing no database: cleaned values, which were given,
-    the encrypted forms of its ID and phone numbers (SECRET order), and what it names."""
+    the encrypted forms of its ID and phone numbers (SECRET order), and what it names.
+    `house_key` is ("address", text) or ("parts", estate, building, unit, number), building
+    and unit in their short form (see `short_name`)."""
 
     row: int
     cleaned: dict
@@ -194,21 +199,20 @@ def _prepare_row(number: int, raw: dict, context: dict) -> Pending:
         raise field_error(exc, "id_number") from None
     if len(cleaned["notes"]) > 2000:
         raise RowError("notes", _("备注过长(最多 2000 字)。"))
-    target = apply_person(SimpleNamespace(), cleaned)
+    secret = _secret(apply_person(SimpleNamespace(), cleaned))
     # Only the encrypted forms leave the worker: the plaintext numbers are not needed again.
     del cleaned["id_number"], cleaned["phone"]
-    pending = Pending(number, cleaned, given, tuple(getattr(target, n) for n in SECRET),
-                      grid_code=text(raw.get("grid")))
+    pending = Pending(number, cleaned, given, secret, grid_code=text(raw.get("grid")))
     address = text(raw.get("address"))
     if address:
         pending.house_key = ("address", address)
-    elif any(k in raw for k in ("estate", "building", "unit", "number")):
+    elif "building" in raw or "number" in raw or "estate" in raw or "unit" in raw:
         building, house_number = text(raw.get("building")), text(raw.get("number"))
         if not building or not house_number:
             missing = "building" if not building else "number"
             raise RowError(missing, _("填写住址时,楼栋和户室号都要填写。"))
-        pending.house_key = ("parts", text(raw.get("estate")), building,
-                             text(raw.get("unit")), house_number)
+        pending.house_key = ("parts", text(raw.get("estate")), short_name(building, "号楼"),
+                             short_name(text(raw.get("unit")), "单元"), house_number)
     relation = text(raw.get("relation"))
     if relation:
         if relation not in RELATIONS:
@@ -221,8 +225,16 @@ def _prepare_row(number: int, raw: dict, context: dict) -> Pending:
     return pending
 
 
-def _variants(value: str, suffix: str) -> tuple[str, ...]:
-    """"1" and "1单元" name the same unit; "3" and "3号楼" the same building."""
+@functools.lru_cache(maxsize=4096)
+def short_name(value: str | None, suffix: str) -> str:
+    """"1" and "1单元" name the same unit, "3" and "3号楼" the same building: both "1", "3"."""
+    if value and value.endswith(suffix) and value[:-len(suffix)].isdigit():
+        return value[:-len(suffix)]
+    return value or ""
+
+
+def _spellings(value: str, suffix: str) -> tuple[str, ...]:
+    """The names a short name may be stored under."""
     return (value, value + suffix) if value.isdigit() else (value,)
 
 
@@ -241,6 +253,7 @@ class PeopleImport(Importer):
             self.tag_names[tag.name] = tag
             self.tag_names[tag.code] = tag
         self.actor_id = self.actor.pk if self.actor is not None else None
+        self.by_estate = False  # how this batch's houses are keyed (see _houses)
 
     prepare = staticmethod(prepare)
 
@@ -257,26 +270,32 @@ class PeopleImport(Importer):
     # Phase 2: the batch against the database.
 
     def _houses(self, pendings: list[Pending]) -> tuple[dict, dict]:
-        """The houses the batch names, as (pk, grid id, estate, building, unit, number)
-        tuples: by address, and by (building, number)."""
+        """The houses the batch names, as (pk, grid id, estate, short unit name) tuples: by
+        address, and by (estate, short building name, number), the estate "" unless every
+        row of the batch names one."""
         addresses = {p.house_key[1] for p in pendings
                      if p.house_key and p.house_key[0] == "address"}
         parts = [p.house_key for p in pendings if p.house_key and p.house_key[0] == "parts"]
         by_address: dict[str, list[tuple]] = {}
         by_parts: dict[tuple[str, str], list[tuple]] = {}
-        columns = ("pk", "grid_id", "building__estate__name", "building__name", "unit__name",
+        columns = ("pk", "grid_id", "building__estate__name", "unit__name", "building__name",
                    "number", "address")
         if addresses:
-            for found in House.objects.filter(address__in=addresses).values_list(*columns):
-                by_address.setdefault(found[6], []).append(found)
+            for pk, grid_id, estate, unit, _b, _n, address in (
+                    House.objects.filter(address__in=addresses).values_list(*columns)):
+                by_address.setdefault(address, []).append((pk, grid_id, estate, unit))
         if parts:
             qs = House.objects.filter(
                 number__in={key[4] for key in parts},
-                building__name__in={v for key in parts for v in _variants(key[2], "号楼")})
-            if all(key[1] for key in parts):
+                building__name__in={v for b in {key[2] for key in parts}
+                                    for v in _spellings(b, "号楼")})
+            self.by_estate = all(key[1] for key in parts)
+            if self.by_estate:
                 qs = qs.filter(building__estate__name__in={key[1] for key in parts})
-            for found in qs.values_list(*columns):
-                by_parts.setdefault((found[3], found[5]), []).append(found)
+            for pk, grid_id, estate, unit, building, number, _a in qs.values_list(*columns):
+                key = (estate if self.by_estate else "", short_name(building, "号楼"), number)
+                by_parts.setdefault(key, []).append((pk, grid_id, estate,
+                                                     short_name(unit, "单元")))
         return by_address, by_parts
 
     def _house(self, pending: Pending, by_address: dict, by_parts: dict) -> tuple | None:
@@ -288,9 +307,10 @@ class PeopleImport(Importer):
             found, column = by_address.get(key[1], []), "address"
         else:
             _kind, estate, building, unit, number = key
-            units = _variants(unit, "单元")
-            found = [h for b in _variants(building, "号楼") for h in by_parts.get((b, number), ())
-                     if (not estate or h[2] == estate) and (not unit or h[4] in units)]
+            found = by_parts.get((estate if self.by_estate else "", building, number), ())
+            if estate or unit:
+                found = [h for h in found
+                         if (not estate or h[2] == estate) and (not unit or h[3] == unit)]
             column = "number"
         if pending.grid is not None and len(found) > 1:
             found = [h for h in found if h[1] == pending.grid.pk]
@@ -306,6 +326,14 @@ class PeopleImport(Importer):
         return house_pk, grid
 
     def process(self, rows: list, *, write: bool) -> None:
+        self.write(self.match(rows, write=write))
+
+    def match(self, rows: list, *, write: bool, fetched=None) -> Writes | None:
+        """Check a prepared batch against the stored people and houses, report its bad rows,
+        and say what to write (None: nothing). `fetched` is called once the batch's queries
+        are done: the previous batch's writes may run from then on, beside the rest of this
+        (nothing read here depends on them: a person is in a file once, or is a duplicate).
+        """
         report = self.report
         pendings: list[Pending] = []
         for item in rows:
@@ -320,13 +348,14 @@ class PeopleImport(Importer):
             pendings.append(item)
         # The blind index is a keyed hash already: its first 64 bits serve as the key.
         repeats = self.duplicates.check([(p.row, int(p.bidx[:16], 16)) for p in pendings])
-        for p in pendings:
-            if p.row in repeats:
-                self.problem(p.row, "id_number", _("与第 %(row)d 行的证件号码重复。")
-                             % {"row": repeats[p.row]})
-        pendings = [p for p in pendings if p.row not in repeats]
+        if repeats:
+            for p in pendings:
+                if p.row in repeats:
+                    self.problem(p.row, "id_number", _("与第 %(row)d 行的证件号码重复。")
+                                 % {"row": repeats[p.row]})
+            pendings = [p for p in pendings if p.row not in repeats]
         if not pendings:
-            return
+            return None
 
         existing: dict[str, list[Stored]] = {}
         for values in bulk.select_in(Person, ["id", *Stored._fields[1:]], "id_number_bidx",
@@ -344,55 +373,62 @@ class PeopleImport(Importer):
                 homes.setdefault(pid, []).append((rid, hid))
             active = set(bulk.select_in(PersonTag, ["person_id", "tag_id"], "person_id", known,
                                         removed_at=None))
+        # The grids of the houses and people found, so that checking makes no query.
+        self.grids.load({h[1] for found in (*by_address.values(), *by_parts.values())
+                         for h in found} | {m.grid_id for ms in existing.values() for m in ms})
+        if fetched is not None:
+            fetched()
 
         now = timezone.now()
-        creates, updates, links, ended, tag_rows = [], [], [], [], []
-        new_links: list[tuple[int, int, str]] = []  # (index in creates, house, relation)
-        new_tags: list[tuple[int, int]] = []  # (index in creates, tag)
+        plan = Writes(now)
+        creates, new_links, new_tags = plan.creates, plan.new_links, plan.new_tags
         for p in pendings:
             try:
-                action = self._decide(p, existing.get(p.bidx, []), by_address, by_parts,
+                action = self._decide(p, existing.get(p.bidx, ()), by_address, by_parts,
                                       active, now, write=write)
             except RowError as exc:
                 self.problem(p.row, exc.column, exc.message)
                 continue
             kind, changed, values, person, house, added_tags = action
             if kind == "create":
-                index = len(creates)
-                creates.append(values)
                 if house is not None:
-                    new_links.append((index, house, p.relation))
-                new_tags += [(index, tag.pk) for tag in added_tags]
+                    new_links.append((len(creates), house, p.relation))
+                if added_tags:
+                    new_tags += [(len(creates), tag.pk) for tag in added_tags]
+                creates.append(values)
                 report.created += 1
                 continue
             if changed and write:
-                updates.append((person.pk, *values, person.version + 1))
+                plan.updates.append((person.pk, *values, person.version + 1))
             if house is not None and all(hid != house for _rid, hid in homes.get(person.pk, [])):
-                ended += [rid for rid, _hid in homes.get(person.pk, [])]
-                links.append((person.pk, house, ResidenceKind.LIVES, p.relation, self.today,
-                              now, self.actor_id))
+                plan.ended += [rid for rid, _hid in homes.get(person.pk, [])]
+                plan.links.append((person.pk, house, ResidenceKind.LIVES, p.relation,
+                                   self.today, now, self.actor_id))
                 changed = True
             for tag in added_tags:
-                tag_rows.append((person.pk, tag.pk, "", self.actor_id, now))
+                plan.tag_rows.append((person.pk, tag.pk, "", self.actor_id, now))
                 changed = True
             if changed:
                 report.updated += 1
             else:
                 report.unchanged += 1
-        if not write:
-            return
-        ids = bulk.insert(Person, [*FIELDS, "created_at", "version"], creates)
-        bulk.update(Person, [*FIELDS, "version"], updates, versioned=True)
-        if ended:
-            Residence.objects.filter(pk__in=ended).update(moved_out=self.today)
-        bulk.insert(Residence, RESIDENCE_FIELDS, links + [
-            (ids[i], house, ResidenceKind.LIVES, relation, self.today, now, self.actor_id)
-            for i, house, relation in new_links])
-        bulk.insert(PersonTag, TAG_FIELDS, tag_rows + [
-            (ids[i], tag, "", self.actor_id, now) for i, tag in new_tags])
+        return plan if write else None
 
-    def _decide(self, p: Pending, matches: list[Stored], by_address, by_parts, active, now,
-                *, write: bool):
+    def write(self, plan: Writes | None) -> None:
+        if plan is None:
+            return
+        now, actor_id, today = plan.now, self.actor_id, self.today
+        ids = bulk.insert(Person, [*FIELDS, "created_at", "version"], plan.creates)
+        bulk.update(Person, [*FIELDS, "version"], plan.updates, versioned=True)
+        if plan.ended:
+            Residence.objects.filter(pk__in=plan.ended).update(moved_out=today)
+        bulk.insert(Residence, RESIDENCE_FIELDS, plan.links + [
+            (ids[i], house, ResidenceKind.LIVES, relation, today, now, actor_id)
+            for i, house, relation in plan.new_links])
+        bulk.insert(PersonTag, TAG_FIELDS, plan.tag_rows + [
+            (ids[i], tag, "", actor_id, now) for i, tag in plan.new_tags])
+
+    def _decide(self, p: Pending, matches, by_address, by_parts, active, now, *, write: bool):
         """What to do with one valid row: ("create" | "update", whether the person changes,
         the column values to write (None when not writing), the stored person, the house,
         tags to add).
@@ -402,7 +438,7 @@ class PeopleImport(Importer):
         person = matches[0] if matches else None
         if person is not None and not self.grids.allowed(self.grids.by_id(person.grid_id)):
             raise RowError("id_number", _("该证件号码已在您管辖范围以外的网格登记,无法在此更新。"))
-        found = self._house(p, by_address, by_parts)
+        found = self._house(p, by_address, by_parts) if p.house_key is not None else None
         house = found[0] if found else None
         if found is not None:
             grid, grid_column = found[1], "address" if p.house_key[0] == "address" else "number"
@@ -414,7 +450,8 @@ class PeopleImport(Importer):
             grid, grid_column = self.default_grid, "grid"
         else:
             raise RowError("grid", _("请填写网格编码或住址。"))
-        self.grids.check(grid, grid_column)
+        if found is None:  # a house's grid was checked with the house
+            self.grids.check(grid, grid_column)
         for tag in p.tags:
             if tag.restricted and self.special is not None and not self.special.covers_path(
                     grid.path):
@@ -446,3 +483,19 @@ class PeopleImport(Importer):
         return [cleaned["name"], cleaned["id_type"], cleaned["birth_date"], cleaned["sex"],
                 cleaned["ethnicity"], cleaned["political_status"], cleaned["residence_type"],
                 cleaned["employer"], cleaned["notes"], grid_id, *secret, now]
+
+
+@dataclass
+class Writes:
+    """What one batch writes: new people (FIELDS values, created_at, version), their
+    residence links and tags by index into `creates`; updates, ended residence links, new
+    links and tags of stored people."""
+
+    now: object
+    creates: list = field(default_factory=list)
+    new_links: list = field(default_factory=list)  # (index in creates, house, relation)
+    new_tags: list = field(default_factory=list)  # (index in creates, tag)
+    updates: list = field(default_factory=list)
+    ended: list = field(default_factory=list)
+    links: list = field(default_factory=list)
+    tag_rows: list = field(default_factory=list)

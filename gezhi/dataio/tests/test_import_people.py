@@ -2,6 +2,7 @@
 re-import by ID number, scope and special-group tags."""
 
 import pytest
+from django.db import connection
 
 from conftest import Base, valid_id
 from gezhi.accounts.models import AccessAction, AccessLog
@@ -265,3 +266,77 @@ def test_from_a_web_servers_thread_fresh_worker_processes_are_started(
     assert found["start"] == "spawn"
     assert [p.row for p in found["items"]] == list(range(2, 52))
     assert all(isinstance(p, Pending) and p.secret[0].startswith("s1:") for p in found["items"])
+
+
+def test_building_and_unit_may_be_written_with_or_without_their_suffix(base, world, run_import):
+    from gezhi.places.services import building_create, house_create
+
+    short = building_create(actor=None, name="3", estate=base.estate_a1, lat=35.081,
+                            lon=117.111, units=1)
+    house_3 = house_create(actor=None, building=short, unit=short.units.get(), number="101")
+    report = run_import(world.user("worker_a1"), "people", people(
+        person_row("甲", ID_1, estate="善国盛景小区", building="1", unit="1", number="201"),
+        person_row("乙", ID_2, estate="善国盛景小区", building="3号楼", number="101"),
+    ))
+    assert (report.created, report.bad_rows) == (2, 0)
+    assert Residence.objects.get(person__name="甲").house == base.house_a1_2
+    assert Residence.objects.get(person__name="乙").house == house_3
+
+
+def in_the_estate(name, id_number, number, **fields):
+    return person_row(name, id_number, estate="善国盛景小区", building="1号楼", unit="1单元",
+                      number=number, **fields)
+
+
+def test_a_file_checked_in_many_batches_imports_as_one(base, world, run_import, monkeypatch):
+    from gezhi.dataio import pipeline
+
+    # Batches of two: on PostgreSQL each is written while the next one is checked.
+    monkeypatch.setattr(pipeline, "BATCH", 2)
+    rows = people(in_the_estate("甲", ID_1, "101", relation="家庭成员"),          # row 2
+                  person_row("乙", ID_2, grid=world.grid_a1.code, tags="残疾人"),  # 3
+                  in_the_estate("张桂兰", Base.ZHANG_ID, "201"),                  # 4 moves
+                  person_row("坏", bad_checksum(ID_3), grid=world.grid_a1.code),  # 5
+                  in_the_estate("丙", ID_3, "201", relation="租户"))              # 6
+    zhang_home = Residence.objects.get(person=base.zhang_a1)
+
+    report = run_import(world.user("worker_a1"), "people", rows)  # all or nothing
+    assert [(p.row, p.column) for p in report.problems] == [(5, "证件号码")]
+    assert report.written is False
+    assert not Person.objects.filter(name__in=["甲", "乙", "丙"]).exists()
+    assert Residence.objects.get(person=base.zhang_a1) == zhang_home
+
+    report = run_import(world.user("worker_a1"), "people", rows, mode="valid")
+    assert (report.rows, report.created, report.updated, report.bad_rows) == (5, 3, 1, 1)
+    assert Residence.objects.get(person__name="甲").house == base.house_a1
+    assert [t.tag.code for t in PersonTag.objects.filter(person__name="乙")] == ["disabled"]
+    assert Residence.objects.get(person__name="丙").house == base.house_a1_2
+    zhang_home.refresh_from_db()
+    assert zhang_home.moved_out is not None
+    assert base.zhang_a1.residences.get(moved_out=None).house == base.house_a1_2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="on SQLite an import holds the "
+                    "write lock from its first query: no one can edit meanwhile")
+def test_a_person_edited_during_the_import_is_not_overwritten(base, world, run_import,
+                                                              monkeypatch):
+    from gezhi.dataio import pipeline
+    from gezhi.dataio.kinds.people import PeopleImport
+
+    monkeypatch.setattr(pipeline, "BATCH", 1)
+    write = PeopleImport.write
+
+    def someone_edits_zhang_meanwhile(self, plan):
+        if plan is not None and plan.updates:
+            Person.objects.filter(pk=base.zhang_a1.pk).update(version=base.zhang_a1.version + 1,
+                                                              employer="社区卫生服务站")
+        write(self, plan)
+
+    monkeypatch.setattr(PeopleImport, "write", someone_edits_zhang_meanwhile)
+    report = run_import(world.user("worker_a1"), "people", people(
+        person_row("甲", ID_1, grid=world.grid_a1.code),
+        person_row("张桂兰", Base.ZHANG_ID, grid=world.grid_a1.code, 工作单位="滕州市第一中学"),
+        person_row("乙", ID_2, grid=world.grid_a1.code)))
+    assert "导入期间有人修改了其中的数据" in report.fatal and report.written is False
+    assert not Person.objects.filter(name__in=["甲", "乙"]).exists()
+    assert Person.objects.get(pk=base.zhang_a1.pk).employer == ""
