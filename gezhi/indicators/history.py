@@ -14,6 +14,7 @@ to working time (a working day is 8 hours of a 5-day week), not the holiday cale
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import random
@@ -549,12 +550,20 @@ def _write(model, rows, *, with_id: bool = False) -> int:
     return len(objects)
 
 
+COPY_CHUNK = 5000
+
+
 def _copy(table: str, columns: list[str], rows) -> None:
+    """COPY rows in chunks. Each chunk is made before its COPY starts: making a row may query
+    the database (the working calendar loads its tables on first use), and a query on the
+    connection while its COPY is open would wait for the COPY forever."""
     raw = connection.connection  # psycopg 3
-    with raw.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, COPY_CHUNK)):
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in chunk:
+                copy.write_row(row)
 
 
 def _write_entries(entries: list) -> None:
