@@ -14,6 +14,7 @@ from gezhi.accounts.api import router as auth_router
 from gezhi.accounts.auth import api_auth
 from gezhi.core.errors import GezhiError
 from gezhi.events.api import router as events_router
+from gezhi.fieldwork.api import router as fieldwork_router
 from gezhi.indicators.api import router as indicators_router
 from gezhi.orgs.api import router as orgs_router
 from gezhi.people.api import router as people_router
@@ -87,3 +88,4 @@ api.add_router("/", places_router)
 api.add_router("/", orgs_router)
 api.add_router("/", events_router)
 api.add_router("/", indicators_router)
+api.add_router("/fieldwork/", fieldwork_router)

@@ -72,10 +72,12 @@ INSTALLED_APPS = [
     "gezhi.dataio",
     "gezhi.notify",
     "gezhi.events",
+    "gezhi.fieldwork",
     "gezhi.indicators",
     "gezhi.open311",
     "gezhi.dashboard",
     "gezhi.portal",
+    "gezhi.mobile",
     "gezhi.demo",
 ]
 

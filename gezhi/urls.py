@@ -20,6 +20,8 @@ urlpatterns = [
     path("console/orgs/", include("gezhi.orgs.urls")),
     path("console/data/", include("gezhi.dataio.urls")),
     path("console/events/", include("gezhi.events.urls")),
+    path("console/fieldwork/", include("gezhi.fieldwork.urls")),
+    path("m/", include("gezhi.mobile.urls")),
     path("console/indicators/", include("gezhi.indicators.urls")),
     path("open311/v2/", include("gezhi.open311.urls")),
     path("console/open311/", include("gezhi.open311.console_urls")),

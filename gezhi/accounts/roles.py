@@ -45,6 +45,9 @@ class Perm:
     INDICATOR_VIEW = "events.indicators"  # indicator pages and exports
     EVENT_CONFIG = "events.config"  # categories, working calendar, API keys
 
+    FIELD_RECORD = "fieldwork.record"  # keep a diary, record visits and patrols in the scope
+    FIELD_VIEW = "fieldwork.view"  # read diaries, visits, patrols and visit coverage of the scope
+
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_EDIT, Perm.REGION_IMPORT,
@@ -53,11 +56,11 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
                            Perm.ACCESS_LOG_VIEW, Perm.EVENT_VIEW, Perm.EVENT_REPORT,
                            Perm.EVENT_DISPATCH, Perm.EVENT_VERIFY, Perm.EVENT_ESCALATE,
                            Perm.EVENT_SUPERVISE, Perm.EVENT_EXTEND_DECIDE, Perm.INDICATOR_VIEW,
-                           Perm.EVENT_CONFIG}),
+                           Perm.EVENT_CONFIG, Perm.FIELD_VIEW}),
     Role.LEADER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.REGION_IMPORT, Perm.BASE_VIEW,
                             Perm.BASE_EXPORT, Perm.SPECIAL_VIEW, Perm.EVENT_VIEW,
                             Perm.EVENT_SUPERVISE, Perm.EVENT_EXTEND_DECIDE,
-                            Perm.INDICATOR_VIEW}),
+                            Perm.INDICATOR_VIEW, Perm.FIELD_VIEW}),
     Role.DISPATCHER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.BASE_VIEW, Perm.EVENT_VIEW,
                                 Perm.EVENT_REPORT, Perm.EVENT_DISPATCH, Perm.EVENT_VERIFY,
                                 Perm.EVENT_ESCALATE, Perm.INDICATOR_VIEW}),
@@ -68,13 +71,14 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
                                 Perm.SPECIAL_VIEW, Perm.EVENT_VIEW, Perm.EVENT_REPORT,
                                 Perm.EVENT_DISPATCH, Perm.EVENT_HANDLE, Perm.EVENT_VERIFY,
                                 Perm.EVENT_ESCALATE, Perm.EVENT_EXTEND_DECIDE,
-                                Perm.INDICATOR_VIEW}),
+                                Perm.INDICATOR_VIEW, Perm.FIELD_RECORD, Perm.FIELD_VIEW}),
     # Grid workers know their grid's households but special groups (特殊人群) only when a grid
     # chief or leader role grants them; they may reveal a number (logged) to phone a resident.
     Role.GRID_WORKER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.BASE_VIEW, Perm.BASE_EDIT,
                                  Perm.BASE_IMPORT, Perm.REVEAL, Perm.EVENT_VIEW,
                                  Perm.EVENT_REPORT, Perm.EVENT_HANDLE, Perm.EVENT_VERIFY,
-                                 Perm.EVENT_ESCALATE, Perm.INDICATOR_VIEW}),
+                                 Perm.EVENT_ESCALATE, Perm.INDICATOR_VIEW, Perm.FIELD_RECORD,
+                                 Perm.FIELD_VIEW}),
     Role.HANDLER: frozenset({Perm.CONSOLE, Perm.STAFF_VIEW, Perm.EVENT_VIEW, Perm.EVENT_HANDLE,
                              Perm.INDICATOR_VIEW}),
     Role.PARTY_MEMBER: frozenset(),
