@@ -33,6 +33,6 @@ urlpatterns = [
     path("photos/event/<int:pk>.jpg", event_photo, name="event_photo"),
     # Other uploaded media (published staff photos). Behind a reverse proxy, serve MEDIA_ROOT
     # there instead — except events/, which must stay behind the view above.
-    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?!events/)(?P<path>.*)$", serve_media,
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?!events/|fieldwork/)(?P<path>.*)$", serve_media,
             {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -55,6 +55,7 @@ NAV: list[NavItem] = [
             matches=("places:components", "places:component")),
     NavItem(_("网格健康"), "dashboard:health", Perm.BASE_VIEW),
     NavItem(_("指标考核"), "indicators:home", Perm.INDICATOR_VIEW, matches=("indicators:",)),
+    NavItem(_("走访覆盖"), "fieldwork:coverage", Perm.FIELD_VIEW, matches=("fieldwork:",)),
     NavItem(_("导入导出"), "dataio:import", Perm.BASE_IMPORT, matches=("dataio:",)),
     NavItem(_("边界导入导出"), "regions:boundaries", Perm.REGION_IMPORT,
             matches=("regions:boundaries", "regions:boundaries_export")),

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import model_validator
 
 from gezhi.core.pagination import PageMeta, PageParams
+from gezhi.core.schemas import FormSchema
 
 # --- References ----------------------------------------------------------------------------
 
@@ -103,15 +103,8 @@ class EventIn(Schema):
     result: str = Field("", description="自行处置的处置结果")
 
 
-class EventForm(EventIn):
+class EventForm(FormSchema, EventIn):
     """The same fields as a multipart form; an empty form field counts as not sent."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_missing(cls, data):
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v != ""}
-        return data
 
 
 class OpIn(Schema):
@@ -129,16 +122,9 @@ class OpIn(Schema):
     rating: str = Field("", description="rate:satisfied / basic / dissatisfied")
 
 
-class OpForm(Schema):
+class OpForm(FormSchema):
     version: int | None = None
     note: str = ""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_missing(cls, data):
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v != ""}
-        return data
 
 
 # --- Events --------------------------------------------------------------------------------

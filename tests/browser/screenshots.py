@@ -1,5 +1,6 @@
-"""Take the README screenshots from a fresh demo: the public page on a phone and the console's
-situation map on a desktop.
+"""Take the README screenshots from a fresh demo: on a phone the public page, the resident's
+随手拍 and 我的反映, the grid worker's workbench (/m/) and its report flow; on a desktop the
+console's situation map.
 
     .venv/bin/python tests/browser/screenshots.py [OUTPUT_DIR]    # default docs/screenshots
 
@@ -54,6 +55,47 @@ def grid_centre(env: dict, code_suffix: str = "001001") -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
+PHONE_SHOTS = ("resident-report.png", "resident-my.png", "mobile-tasks.png", "mobile-report.png")
+
+
+def phone_context(browser, lat: float, lon: float):
+    return browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
+        has_touch=True, locale="zh-CN", geolocation={"latitude": lat, "longitude": lon},
+        permissions=["geolocation"])
+
+
+def log_in(page, base: str, username: str, next_url: str) -> None:
+    page.goto(f"{base}/accounts/login/?next={next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(base + next_url)
+
+
+def phone_shots(browser, base: str, lat: float, lon: float, out_dir: Path) -> None:
+    """The resident's report form and reports, then the grid worker's workbench and report."""
+    context = phone_context(browser, lat, lon)
+    page = context.new_page()
+    log_in(page, base, "resident", "/my/")
+    page.goto(base + "/report/")
+    page.wait_for_timeout(1200)  # the map and the position
+    page.screenshot(path=str(out_dir / "resident-report.png"))
+    page.goto(base + "/my/")
+    page.screenshot(path=str(out_dir / "resident-my.png"))
+    context.close()
+
+    context = phone_context(browser, lat, lon)
+    page = context.new_page()
+    log_in(page, base, "gridworker", "/m/")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(out_dir / "mobile-tasks.png"))
+    page.goto(base + "/m/report/")
+    page.wait_for_timeout(1500)  # the position, the grid found on the phone
+    page.screenshot(path=str(out_dir / "mobile-report.png"))
+    context.close()
+
+
 def main() -> None:
     out_dir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,6 +125,7 @@ def main() -> None:
                 page.locator("#lookup-result .staff-card").first.wait_for()
                 page.wait_for_timeout(800)  # let the map finish zooming to the grid
                 page.screenshot(path=str(out_dir / "portal-phone.png"), full_page=True)
+                phone_shots(browser, base, lat, lon, out_dir)
 
                 desktop = browser.new_context(viewport={"width": 1440, "height": 900},
                                               locale="zh-CN")
@@ -103,7 +146,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    for name in ("portal-phone.png", "console-map.png"):
+    for name in ("portal-phone.png", *PHONE_SHOTS, "console-map.png"):
         print(out_dir / name)
 
 

@@ -114,7 +114,8 @@ BLOCK_TAG = re.compile(r"\{%\s*(?:blocktranslate|blocktrans)\b(.*?)%\}(.*?)"
 def _template_msgids(path: Path):
     text = path.read_text(encoding="utf-8")
     for literal, context in TRANSLATE_TAG.findall(text):
-        yield (context[1:-1] if context else None), literal[1:-1]
+        # As Django's makemessages does, a % in a translate tag's string is doubled.
+        yield (context[1:-1] if context else None), literal[1:-1].replace("%", "%%")
     for literal in TEMPLATE_UNDERSCORE.findall(text):
         yield None, literal[1:-1]
     for options, body in BLOCK_TAG.findall(text):

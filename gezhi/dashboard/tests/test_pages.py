@@ -53,14 +53,14 @@ BASE_DATA_NAV = ["实有人口", "小区楼栋", "房屋", "组织", "部件", "
 def test_navigation_follows_permissions(world):
     assert nav_labels(world.client("admin").get("/console/")) == [
         "概览", "事件工作台", "上报事件", "区划网格", "作战图", "网格员公示", *BASE_DATA_NAV,
-        "指标考核", "导入导出", "边界导入导出", "访问日志", "接入密钥", "系统管理"]
+        "指标考核", "走访覆盖", "导入导出", "边界导入导出", "访问日志", "接入密钥", "系统管理"]
     # A leader supervises and reads indicators, exports lists but imports nothing.
     assert nav_labels(world.client("leader_a").get("/console/")) == [
         "概览", "事件工作台", "区划网格", "作战图", "网格员公示", *BASE_DATA_NAV, "指标考核",
-        "边界导入导出"]
+        "走访覆盖", "边界导入导出"]
     assert nav_labels(world.client("worker_a1").get("/console/")) == [
         "概览", "事件工作台", "上报事件", "区划网格", "作战图", "网格员公示", *BASE_DATA_NAV,
-        "指标考核", "导入导出"]
+        "指标考核", "走访覆盖", "导入导出"]
     # A department handler sees no residents' data: its events and its own indicators.
     assert nav_labels(world.client("handler").get("/console/")) == [
         "概览", "事件工作台", "区划网格", "作战图", "网格员公示", "指标考核"]

@@ -24,6 +24,7 @@ from gezhi.core.errors import ValidationFailed
 from gezhi.demo import data
 from gezhi.demo.citygen import plan_of
 from gezhi.demo.loader import load_demo
+from gezhi.fieldwork.models import DiaryEntry, Patrol, Visit
 from gezhi.orgs.models import Organisation
 from gezhi.party.models import PartyOrg, PartyOrgKind
 from gezhi.people.codes import PoliticalStatus, ResidenceType
@@ -162,7 +163,8 @@ def test_loading_twice_changes_and_duplicates_nothing(demo, subdistrict):
                 RoleAssignment.objects.count(), Estate.objects.count(), House.objects.count(),
                 Person.objects.count(), Household.objects.count(), Residence.objects.count(),
                 PersonTag.objects.count(), Organisation.objects.count(),
-                Component.objects.count())
+                Component.objects.count(), Visit.objects.count(), DiaryEntry.objects.count(),
+                Patrol.objects.count())
 
     before = counts()
     again = load_demo(password=DEMO_PASSWORD)
@@ -328,3 +330,45 @@ def test_the_grid_workers_grid_shows_care_and_special_groups(demo, subdistrict):
     # The demo's resident login is 赵怀普, the elderly resident of seed 000, head of a household.
     resident = Person.objects.get(name=data.RESIDENT_NAME)
     assert resident.grid == grid and resident.headed_households.exists()
+
+
+def test_the_pilot_community_records_its_field_work(demo, subdistrict):
+    """文化路社区 visits its households (mostly those with care tags), keeps a diary of which
+    some entries became events, and the demo grid worker has two patrols with routes."""
+    from gezhi.fieldwork import selectors as field
+    from gezhi.fieldwork.models import VisitOutcome
+
+    wenhua = Region.objects.get(code="370481001001")
+    visits = Visit.objects.filter(grid__path__startswith=subdistrict.path)
+    assert 250 <= visits.count() <= 700
+    assert visits.filter(grid__path__startswith=wenhua.path).count() == visits.count()
+    outcomes = Counter(visits.values_list("outcome", flat=True))
+    assert outcomes[VisitOutcome.MET] > outcomes[VisitOutcome.NOBODY] > 0
+    assert outcomes[VisitOutcome.REFUSED] > 0
+    # Every visitor records in the grid visited (the grid chief in all of them).
+    for v in visits.select_related("visitor", "grid"):
+        assert scope_for(v.visitor, Perm.FIELD_RECORD).covers_path(v.grid.path), v
+    # Mostly households with care tags.
+    tagged = PersonTag.objects.filter(removed_at__isnull=True, tag__group="care",
+                                      person__residences__moved_out__isnull=True)
+    tagged_houses = set(tagged.values_list("person__residences__house_id", flat=True))
+    assert sum(v.house_id in tagged_houses for v in visits) > 0.7 * visits.count()
+    met = visits.filter(outcome=VisitOutcome.MET)
+    assert Visit.people_met.through.objects.filter(visit__in=met).count() >= met.count()
+
+    diary = DiaryEntry.objects.filter(grid__path__startswith=wenhua.path)
+    assert diary.count() == 60 and diary.filter(event__isnull=False).count() >= 5
+    patrols = list(Patrol.objects.filter(worker__username="gridworker"))
+    assert len(patrols) == 2
+    grid = Region.objects.get(code=data.SHOWCASE_GRID)
+    for p in patrols:
+        assert p.grid == grid and len(p.track) >= 100 and 2000 < p.distance_m < 8000
+        found = selectors.grids_at(points=[(q[0], q[1]) for q in p.track])
+        assert {g.pk for g in found if g is not None} == {grid.pk} and None not in found
+
+    # The demo grid worker has a due list that is neither empty nor everything.
+    worker = User.objects.get(username="gridworker")
+    report = field.coverage(viewer=worker)["totals"]
+    assert 0 < report["overdue"] < report["tagged_households"]
+    assert 0 < report["tagged_visited"] < report["tagged_households"]
+    assert field.households_due(viewer=worker)

@@ -235,6 +235,19 @@ def test_self_resolve_at_report_and_later(world):
     assert response.json()["state"] == State.CLOSED
 
 
+def test_blank_form_fields_count_as_not_sent(world):
+    # A browser form sends every field, the unused ones empty: they are missing, not invalid.
+    worker = world.api("worker_a1")
+    response = worker.post(f"{API}/events/with-photos", {
+        "category": "0102", "description": "垃圾", **where(IN_A1), "person": "", "house": "",
+        "organisation": "", "urgent": "", "client_id": "", "photos": [jpeg()]})
+    assert response.status_code == 201, response.content
+    serial = response.json()["serial"]
+    response = worker.post(f"{API}/events/{serial}/ops/self_resolve/with-photos",
+                           {"note": "已清理", "version": "", "photos": [jpeg()]})
+    assert response.status_code == 200, response.content
+
+
 def test_repeated_client_id_returns_the_same_event(world):
     worker = world.api("worker_a1")
     body = {"category": "0102", "description": "离线上报", **where(IN_A1),
