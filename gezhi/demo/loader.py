@@ -32,6 +32,7 @@ from gezhi.core.errors import ValidationFailed
 from gezhi.demo import data
 from gezhi.demo.citygen import estate_scope, generate_city, holds_base_data
 from gezhi.demo.fieldwork import ensure_demo_fieldwork
+from gezhi.demo.residents import ensure_resident_reports
 from gezhi.indicators.history import ensure_demo_history
 from gezhi.orgs.models import Organisation
 from gezhi.party.models import PartyOrg, PartyOrgKind
@@ -60,6 +61,7 @@ def load_demo(*, password: str, stdout=None) -> dict:
         ensure_demo_history(subdistrict=subdistrict, reporters={data.SHOWCASE_GRID: "gridworker"},
                             stdout=stdout)
         ensure_demo_fieldwork(subdistrict=subdistrict, stdout=stdout)
+        ensure_resident_reports(subdistrict=subdistrict)
     summary = demo_summary(subdistrict)
     summary["created"] = created
     summary["seconds"] = round(time.monotonic() - started, 2)

@@ -372,3 +372,16 @@ def test_the_pilot_community_records_its_field_work(demo, subdistrict):
     assert 0 < report["overdue"] < report["tagged_households"]
     assert 0 < report["tagged_visited"] < report["tagged_households"]
     assert field.households_due(viewer=worker)
+
+
+def test_the_demo_resident_follows_their_own_reports(demo, subdistrict, client):
+    from gezhi.events.models import Event, State
+
+    mine = Event.objects.filter(reporter__username="resident").order_by("reported_at")
+    assert [e.state for e in mine] == [State.CLOSED, State.DISPATCHED]
+    assert all(e.source == "resident" and e.grid.code == data.SHOWCASE_GRID for e in mine)
+    client.force_login(User.objects.get(username="resident"))
+    page = client.get("/my/").content.decode()
+    assert mine[0].serial in page and mine[1].serial in page
+    closed = client.get(f"/my/{mine[0].serial}/").content.decode()
+    assert "已更换灯泡" in closed and 'name="rating"' in closed
