@@ -28,3 +28,21 @@ class Versioned(models.Model):
 
     class Meta:
         abstract = True
+
+
+class StoredPhoto(models.Model):
+    """A photo as gezhi.events.photos cleans it: a re-encoded JPEG with its pixel and byte size,
+    and the GPS point and time taken kept from its EXIF. A subclass declares `image` with its
+    own upload folder (width_field="width", height_field="height")."""
+
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField(default=0)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    taken_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]

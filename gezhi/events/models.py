@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gezhi.core.models import StoredPhoto
 from gezhi.core.personal import sensitive_fields
 
 
@@ -340,7 +341,7 @@ def photo_path(instance, filename: str) -> str:
     return f"events/{now:%Y/%m}/{uuid.uuid4().hex}.jpg"
 
 
-class Photo(models.Model):
+class Photo(StoredPhoto):
     """A photo of an event (what was found, or the result), re-encoded as JPEG: EXIF orientation
     applied, GPS kept as columns, every other metadata field dropped."""
 
@@ -353,18 +354,10 @@ class Photo(models.Model):
                               related_name="photos")
     stage = models.CharField(max_length=8, choices=Stage.choices, default=Stage.REPORT)
     image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    size = models.PositiveIntegerField(default=0)
-    lat = models.FloatField(null=True, blank=True)
-    lon = models.FloatField(null=True, blank=True)
-    taken_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(StoredPhoto.Meta):
         verbose_name = _("事件照片")
         verbose_name_plural = _("事件照片")
-        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.get_stage_display()}"

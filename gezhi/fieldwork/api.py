@@ -107,20 +107,33 @@ def _status(created: bool, body: dict):
     return Status(201 if created else 200, body)
 
 
+def _diary_loaded(qs):
+    return qs.select_related("grid", "house", "author", "event").prefetch_related("photos")
+
+
+# How a saved record is read again and shaped: with everything its answer shows.
+SHAPES = {DiaryEntry: (_diary_loaded, diary_out), Visit: (selectors.visits_loaded, visit_out)}
+
+
+def _saved(request, record: DiaryEntry | Visit, created: bool):
+    loaded, shape = SHAPES[type(record)]
+    record = loaded(type(record).objects.filter(pk=record.pk)).get()
+    return _status(created, shape(request, record))
+
+
+def _record(request, create, payload, photos=None):
+    """A diary entry or visit from the JSON or the multipart endpoint; resent, the stored one."""
+    record, created = create(actor=request.user, fields=payload.dict(), photos=photos or [])
+    return _saved(request, record, created)
+
+
 # --- 民情日记 ------------------------------------------------------------------------------
-
-
-def _diary_saved(request, entry: DiaryEntry, created: bool):
-    entry = (DiaryEntry.objects.select_related("grid", "house", "author", "event")
-             .prefetch_related("photos").get(pk=entry.pk))
-    return _status(created, diary_out(request, entry))
 
 
 @router.post("/diary", response={201: DiaryOut, 200: DiaryOut, **WRITE_ERRORS},
              summary=gettext_lazy("记民情日记(JSON,不带照片)"), description=IDEMPOTENT)
 def diary_create(request, payload: DiaryIn):
-    entry, created = services.diary_create(actor=request.user, fields=payload.dict())
-    return _diary_saved(request, entry, created)
+    return _record(request, services.diary_create, payload)
 
 
 @router.post("/diary/with-photos", response={201: DiaryOut, 200: DiaryOut, **WRITE_ERRORS},
@@ -128,9 +141,7 @@ def diary_create(request, payload: DiaryIn):
              description=IDEMPOTENT)
 def diary_create_with_photos(request, payload: Form[DiaryForm],
                              photos: File[list[UploadedFile]] = None):
-    entry, created = services.diary_create(actor=request.user, fields=payload.dict(),
-                                           photos=photos or [])
-    return _diary_saved(request, entry, created)
+    return _record(request, services.diary_create, payload, photos)
 
 
 @router.get("/diary", response={200: DiaryPage, **ERRORS},
@@ -158,22 +169,16 @@ def diary_event(request, pk: int, payload: DiaryEventIn):
         actor=request.user, entry=entry, category=payload.category,
         description=payload.description, self_resolve=payload.self_resolve,
         result=payload.result)
-    return _diary_saved(request, entry, False)
+    return _saved(request, entry, False)
 
 
 # --- 入户走访 ------------------------------------------------------------------------------
 
 
-def _visit_saved(request, visit: Visit, created: bool):
-    visit = selectors.visits_loaded(Visit.objects.filter(pk=visit.pk)).get()
-    return _status(created, visit_out(request, visit))
-
-
 @router.post("/visits", response={201: VisitOut, 200: VisitOut, **WRITE_ERRORS},
              summary=gettext_lazy("记入户走访(JSON,不带照片)"), description=IDEMPOTENT)
 def visit_create(request, payload: VisitIn):
-    visit, created = services.visit_create(actor=request.user, fields=payload.dict())
-    return _visit_saved(request, visit, created)
+    return _record(request, services.visit_create, payload)
 
 
 @router.post("/visits/with-photos", response={201: VisitOut, 200: VisitOut, **WRITE_ERRORS},
@@ -181,9 +186,7 @@ def visit_create(request, payload: VisitIn):
              description=IDEMPOTENT)
 def visit_create_with_photos(request, payload: Form[VisitForm],
                              photos: File[list[UploadedFile]] = None):
-    visit, created = services.visit_create(actor=request.user, fields=payload.dict(),
-                                           photos=photos or [])
-    return _visit_saved(request, visit, created)
+    return _record(request, services.visit_create, payload, photos)
 
 
 @router.get("/visits", response={200: VisitPage, **ERRORS},

@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gezhi.core.models import StoredPhoto
+
 
 def photo_path(instance, filename: str) -> str:
     now = timezone.now()
@@ -111,7 +113,7 @@ class VisitRule(models.Model):
         return f"{self.tag} · {self.interval_days}"
 
 
-class FieldPhoto(models.Model):
+class FieldPhoto(StoredPhoto):
     """A photo of a diary entry or a visit, cleaned like event photos (re-encoded JPEG, EXIF
     orientation applied, GPS kept as columns, other metadata dropped)."""
 
@@ -120,18 +122,10 @@ class FieldPhoto(models.Model):
     visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.CASCADE,
                               related_name="photos")
     image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    size = models.PositiveIntegerField(default=0)
-    lat = models.FloatField(null=True, blank=True)
-    lon = models.FloatField(null=True, blank=True)
-    taken_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(StoredPhoto.Meta):
         verbose_name = _("走访/日记照片")
         verbose_name_plural = _("走访/日记照片")
-        ordering = ["id"]
         constraints = [models.CheckConstraint(
             condition=models.Q(diary__isnull=False, visit__isnull=True)
             | models.Q(diary__isnull=True, visit__isnull=False), name="field_photo_one_owner")]

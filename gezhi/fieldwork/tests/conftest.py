@@ -8,6 +8,7 @@ A-2 (and sees special groups there); leader_a reads subdistrict A but records no
 
 import datetime as dt
 import io
+import itertools
 import json
 
 import pytest
@@ -15,6 +16,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
+
+from gezhi.core import clock
+from gezhi.fieldwork.services import visit_create
+from gezhi.people.models import PersonTag, Tag
+from gezhi.people.services import person_create, person_tag_add, residence_move_in
 
 API = "/api/v1/fieldwork"
 IN_A1 = (35.08, 117.11)
@@ -55,3 +61,34 @@ def jpeg(name: str = "photo.jpg", size=(64, 48), color="red") -> SimpleUploadedF
 
 def local(*args) -> dt.datetime:
     return timezone.make_aware(dt.datetime(*args))
+
+
+NOW = local(2026, 3, 10, 10, 0)
+TAGGED_ON = local(2026, 1, 1, 9, 0)
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def frozen(base):
+    """The clock stopped at NOW, every base tag added on TAGGED_ON."""
+    PersonTag.objects.update(added_at=TAGGED_ON)
+    with clock.frozen(NOW):
+        yield
+
+
+def visit(world, who: str, house, when, outcome="met", **fields):
+    """A visit to `house` at `when`, recorded by `who` on the phone an hour later."""
+    with clock.frozen(when + dt.timedelta(hours=1)):
+        return visit_create(actor=world.user(who), fields={
+            "house": house.pk, "visited_at": when, "outcome": outcome, **fields})[0]
+
+
+def resident(house, tag: str | None = None, *, grid=None, tagged_on=TAGGED_ON):
+    """Someone who lives in `house`, carrying `tag` since `tagged_on`."""
+    person = person_create(actor=None, grid=grid or house.grid, name=f"居民{next(_ids)}",
+                           id_type="other", id_number=f"T{next(_ids):08d}")
+    residence_move_in(actor=None, person=person, house=house, relation="owner")
+    if tag:
+        row = person_tag_add(actor=None, person=person, tag=Tag.objects.get(code=tag))
+        PersonTag.objects.filter(pk=row.pk).update(added_at=tagged_on)
+    return person

@@ -10,22 +10,14 @@ from gezhi.accounts.scope import scope_for
 from gezhi.core import clock
 from gezhi.fieldwork import selectors
 from gezhi.fieldwork.models import Visit, VisitOutcome, VisitRule
-from gezhi.fieldwork.services import visit_create
-from gezhi.fieldwork.tests.conftest import error, get, local
-from gezhi.people.models import PersonTag, Residence, Tag
-from gezhi.people.services import (
-    person_create,
-    person_tag_add,
-    person_tag_remove,
-    residence_move_in,
-    residence_move_out,
-)
+from gezhi.fieldwork.tests.conftest import NOW, error, get, local, resident, visit
+from gezhi.people.models import PersonTag, Residence
+from gezhi.people.services import person_tag_remove, residence_move_out
 from gezhi.places.models import House
 from gezhi.places.services import building_create, house_create
 
 pytestmark = pytest.mark.django_db
 
-NOW = local(2026, 3, 10, 10, 0)
 TAGS = ["lone_elderly", "disabled", "left_behind_child", "veteran", "empty_nest",
         "community_correction", None, None, None]
 
@@ -42,20 +34,14 @@ def town(world, base):
         for n in range(6):
             houses.append(house_create(actor=None, building=building, number=f"5{n:02d}",
                                        unit=building.units.order_by("sort_order").last()))
-    serial = 0
     for house in houses[3:]:
         for _k in range(rng.choice([0, 1, 1, 2])):
-            serial += 1
-            person = person_create(actor=None, grid=house.grid, name=f"居民{serial}",
-                                   id_type="other", id_number=f"C{serial:07d}")
-            link = residence_move_in(actor=None, person=person, house=house, relation="owner")
             code = rng.choice(TAGS)
-            if code:
-                tag = person_tag_add(actor=None, person=person, tag=Tag.objects.get(code=code))
-                if rng.random() < 0.15:
-                    person_tag_remove(actor=None, person_tag=tag)
+            person = resident(house, code)
+            if code and rng.random() < 0.15:
+                person_tag_remove(actor=None, person_tag=person.tags.get())
             if rng.random() < 0.1:
-                residence_move_out(actor=None, residence=link)
+                residence_move_out(actor=None, residence=Residence.objects.get(person=person))
     PersonTag.objects.update(added_at=local(2025, 12, 1, 9, 0))
     visitor = {world.grid_a1.pk: "worker_a1", world.grid_a2.pk: "chief_a1",
                world.grid_b1.pk: "worker_b1"}
@@ -66,10 +52,7 @@ def town(world, base):
                                                            VisitOutcome.REFUSED])
             plan = when.date() + dt.timedelta(days=rng.randint(1, 20)) \
                 if rng.random() < 0.3 else None
-            with clock.frozen(when + dt.timedelta(minutes=5)):
-                visit_create(actor=world.user(visitor[house.grid_id]), fields={
-                    "house": house.pk, "visited_at": when, "outcome": outcome,
-                    "next_visit_on": plan})
+            visit(world, visitor[house.grid_id], house, when, outcome, next_visit_on=plan)
     return houses
 
 

@@ -2,58 +2,23 @@
 may see them on the due list."""
 
 import datetime as dt
-import itertools
 
 import pytest
 
 from gezhi.core import clock
 from gezhi.fieldwork import selectors
 from gezhi.fieldwork.models import VisitRule
-from gezhi.fieldwork.services import visit_create
-from gezhi.fieldwork.tests.conftest import error, get, local
+from gezhi.fieldwork.tests.conftest import error, get, local, resident, visit
 from gezhi.people.models import PersonTag, Residence, Tag
-from gezhi.people.services import (
-    person_create,
-    person_tag_add,
-    person_tag_remove,
-    residence_move_in,
-    residence_move_out,
-)
+from gezhi.people.services import person_tag_add, person_tag_remove, residence_move_out
 from gezhi.places.services import house_create
 
 pytestmark = pytest.mark.django_db
-
-NOW = local(2026, 3, 10, 10, 0)
-TAGGED_ON = local(2026, 1, 1, 9, 0)
-_ids = itertools.count(1)
-
-
-@pytest.fixture
-def frozen(base):
-    PersonTag.objects.update(added_at=TAGGED_ON)
-    with clock.frozen(NOW):
-        yield
-
-
-def visit(world, who: str, house, when, outcome="met", **fields):
-    with clock.frozen(when + dt.timedelta(hours=1)):
-        return visit_create(actor=world.user(who), fields={
-            "house": house.pk, "visited_at": when, "outcome": outcome, **fields})[0]
 
 
 def due(world, who: str, **kwargs) -> dict[int, dict]:
     return {row["house"]["id"]: row
             for row in selectors.households_due(viewer=world.user(who), **kwargs)}
-
-
-def resident(world, house, tag: str | None = None, *, grid=None, tagged_on=TAGGED_ON):
-    person = person_create(actor=None, grid=grid or house.grid, name=f"居民{next(_ids)}",
-                           id_type="other", id_number=f"T{next(_ids):08d}")
-    residence_move_in(actor=None, person=person, house=house, relation="owner")
-    if tag:
-        row = person_tag_add(actor=None, person=person, tag=Tag.objects.get(code=tag))
-        PersonTag.objects.filter(pk=row.pk).update(added_at=tagged_on)
-    return person
 
 
 def test_a_tagged_household_never_visited_is_due_since_it_was_tagged(world, base, frozen):
@@ -133,7 +98,7 @@ def test_leaving_the_house_or_losing_the_tag_ends_the_rule(world, base, frozen):
 
 
 def test_the_shortest_interval_of_the_households_tags_applies(world, base, frozen):
-    resident(world, base.house_a1, "disabled")
+    resident(base.house_a1, "disabled")
     visit(world, "worker_a1", base.house_a1, local(2026, 3, 1, 10, 0))
     row = due(world, "worker_a1")[base.house_a1.pk]
     assert row["interval_days"] == 7 and row["due_on"] == dt.date(2026, 3, 8)
@@ -147,7 +112,7 @@ def test_the_shortest_interval_of_the_households_tags_applies(world, base, froze
 def test_care_tags_without_a_rule_use_the_default_interval_when_it_is_set(world, base, frozen,
                                                                          settings):
     VisitRule.objects.filter(tag__code="veteran").delete()
-    resident(world, base.house_b1, "veteran")
+    resident(base.house_b1, "veteran")
     visit(world, "worker_b1", base.house_b1, local(2026, 1, 10, 10, 0))
     assert due(world, "worker_b1") == {}
     settings.GEZHI_VISIT_DEFAULT_DAYS = 45
@@ -163,7 +128,7 @@ def test_restricted_tags_count_only_for_those_who_may_see_them(world, base, froz
     assert chief[base.house_a1_2.pk]["tags"][0]["code"] == "community_correction"
     # The grid worker holds no SPECIAL_VIEW: the household is not on their list at all.
     assert base.house_a1_2.pk not in due(world, "worker_a1")
-    resident(world, base.house_a1_2, "hardship_family")
+    resident(base.house_a1_2, "hardship_family")
     row = due(world, "worker_a1")[base.house_a1_2.pk]
     assert [t["code"] for t in row["tags"]] == ["hardship_family"]
     assert row["interval_days"] == 30
@@ -172,8 +137,8 @@ def test_restricted_tags_count_only_for_those_who_may_see_them(world, base, froz
 def test_the_due_list_is_scoped_and_sorted_most_overdue_first(world, base, frozen):
     h2 = house_create(actor=None, building=base.building_a1, number="102",
                       unit=base.building_a1.units.get(sort_order=1))
-    resident(world, h2, "left_behind_child", tagged_on=local(2026, 2, 1, 9, 0))
-    resident(world, base.house_b1, "lone_elderly")
+    resident(h2, "left_behind_child", tagged_on=local(2026, 2, 1, 9, 0))
+    resident(base.house_b1, "lone_elderly")
     rows = selectors.households_due(viewer=world.user("worker_a1"))
     assert [r["house"]["id"] for r in rows] == [base.house_a1.pk, h2.pk]
     assert [r["overdue_days"] for r in rows] == [68, 37]
@@ -185,7 +150,7 @@ def test_the_due_list_is_scoped_and_sorted_most_overdue_first(world, base, froze
 
 
 def test_the_due_api_pages_and_refuses_grids_out_of_scope(world, base, frozen):
-    resident(world, base.house_a1_2, "disabled")
+    resident(base.house_a1_2, "disabled")
     worker = world.api("worker_a1")
     page = get(worker, "/visits/due", page_size=1).json()
     assert page["count"] == 2 and page["items"][0]["house"]["id"] == base.house_a1.pk
@@ -211,7 +176,7 @@ def test_the_due_list_reads_in_a_fixed_number_of_queries(world, base, frozen):
     unit = base.building_a1.units.get(sort_order=2)
     for n in range(12):
         house = house_create(actor=None, building=base.building_a1, unit=unit, number=f"2{n:02d}")
-        resident(world, house, "lone_elderly" if n % 2 else "disabled")
+        resident(house, "lone_elderly" if n % 2 else "disabled")
         if n % 3 == 0:
             visit(world, "chief_a1", house, local(2026, 1, 20, 10, 0),
                   next_visit_on=dt.date(2026, 2, 1))

@@ -9,42 +9,38 @@ import pytest
 from gezhi.core import clock
 from gezhi.fieldwork.models import Patrol
 from gezhi.fieldwork.services import diary_create, patrol_start, patrol_stop, visit_create
-from gezhi.fieldwork.tests.conftest import IN_A1, IN_B1, local
-from gezhi.people.models import PersonTag
+from gezhi.fieldwork.tests.conftest import IN_A1, IN_B1, NOW, local
 
 pytestmark = pytest.mark.django_db
 
-NOW = local(2026, 3, 10, 10, 0)
 PAGES = ["/console/fieldwork/coverage/", "/console/fieldwork/due/", "/console/fieldwork/visits/",
          "/console/fieldwork/diary/", "/console/fieldwork/patrols/"]
 
 
 @pytest.fixture
-def field(world, base):
-    PersonTag.objects.update(added_at=local(2026, 1, 1, 9, 0))
-    with clock.frozen(NOW):
-        a_visit = visit_create(actor=world.user("worker_a1"), fields={
-            "house": base.house_a1.pk, "visited_at": local(2026, 2, 1, 10, 0),
-            "people_met": [base.zhang_a1.pk], "needs": "需要助餐服务",
-            "follow_ups": "对接社区食堂"})[0]
-        b_visit = visit_create(actor=world.user("worker_b1"), fields={
-            "house": base.house_b1.pk, "needs": "荆河的需求"})[0]
-        a_diary = diary_create(actor=world.user("worker_a1"), fields={
-            "text": "北门路灯不亮", "place": "北门", "lat": IN_A1[0], "lon": IN_A1[1]})[0]
-        b_diary = diary_create(actor=world.user("worker_b1"), fields={
-            "text": "荆河花园垃圾满溢", "lat": IN_B1[0], "lon": IN_B1[1]})[0]
-        cid = uuid.uuid4()
-        patrol_start(actor=world.user("worker_a1"), client_id=cid,
-                     started_at=local(2026, 3, 10, 8, 0), lat=35.080, lon=117.110)
-        patrol_stop(actor=world.user("worker_a1"), client_id=cid,
-                    ended_at=local(2026, 3, 10, 8, 30), note="巡查正常", points=[
-                        {"lat": 35.081, "lon": 117.110, "at": local(2026, 3, 10, 8, 10)},
-                        {"lat": 35.082, "lon": 117.111, "at": local(2026, 3, 10, 8, 20)}])
-        b_cid = uuid.uuid4()
-        patrol_start(actor=world.user("worker_b1"), client_id=b_cid, lat=IN_B1[0],
-                     lon=IN_B1[1])
-        yield {"a_visit": a_visit, "b_visit": b_visit, "a_diary": a_diary,
-               "b_diary": b_diary, "patrol": cid, "b_patrol": b_cid}
+def field(world, base, frozen):
+    a_visit = visit_create(actor=world.user("worker_a1"), fields={
+        "house": base.house_a1.pk, "visited_at": local(2026, 2, 1, 10, 0),
+        "people_met": [base.zhang_a1.pk], "needs": "需要助餐服务",
+        "follow_ups": "对接社区食堂"})[0]
+    b_visit = visit_create(actor=world.user("worker_b1"), fields={
+        "house": base.house_b1.pk, "needs": "荆河的需求"})[0]
+    a_diary = diary_create(actor=world.user("worker_a1"), fields={
+        "text": "北门路灯不亮", "place": "北门", "lat": IN_A1[0], "lon": IN_A1[1]})[0]
+    b_diary = diary_create(actor=world.user("worker_b1"), fields={
+        "text": "荆河花园垃圾满溢", "lat": IN_B1[0], "lon": IN_B1[1]})[0]
+    cid = uuid.uuid4()
+    patrol_start(actor=world.user("worker_a1"), client_id=cid,
+                 started_at=local(2026, 3, 10, 8, 0), lat=35.080, lon=117.110)
+    patrol_stop(actor=world.user("worker_a1"), client_id=cid,
+                ended_at=local(2026, 3, 10, 8, 30), note="巡查正常", points=[
+                    {"lat": 35.081, "lon": 117.110, "at": local(2026, 3, 10, 8, 10)},
+                    {"lat": 35.082, "lon": 117.111, "at": local(2026, 3, 10, 8, 20)}])
+    b_cid = uuid.uuid4()
+    patrol_start(actor=world.user("worker_b1"), client_id=b_cid, lat=IN_B1[0],
+                 lon=IN_B1[1])
+    return {"a_visit": a_visit, "b_visit": b_visit, "a_diary": a_diary,
+            "b_diary": b_diary, "patrol": cid, "b_patrol": b_cid}
 
 
 def text(response) -> str:

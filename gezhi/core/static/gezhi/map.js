@@ -66,12 +66,15 @@
     }
   }
 
-  function createMap(el) {
+  /* A Leaflet map in el, with the base layer el asks for (or none) and a scale bar. Page
+   * scripts (event point picker, 随手拍, patrol route) build theirs with it too. */
+  function createMap(el, options) {
     var map = L.map(el, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 });
     var tileUrl = el.dataset.tileUrl;
     if (tileUrl) {
+      var maxZoom = (options && options.maxZoom) || 18;
       L.control.attribution({ prefix: false }).addTo(map);
-      L.tileLayer(tileUrl, { attribution: el.dataset.tileAttribution || "", maxZoom: 18 }).addTo(map);
+      L.tileLayer(tileUrl, { attribution: el.dataset.tileAttribution || "", maxZoom: maxZoom }).addTo(map);
     } else {
       el.classList.add("map--plain");
     }
@@ -80,11 +83,11 @@
     return map;
   }
 
-  function fit(map, bounds, fallback) {
-    if (bounds && bounds.isValid && bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [12, 12], maxZoom: 17 });
-    } else if (fallback) {
-      map.fitBounds(fallback, { padding: [12, 12], maxZoom: 17 });
+  /* Show the first valid of bounds and fallback (LatLngBounds or null), else all of China. */
+  function fit(map, bounds, fallback, options) {
+    var target = [bounds, fallback].filter(function (b) { return b && b.isValid(); })[0];
+    if (target) {
+      map.fitBounds(target, Object.assign({ padding: [12, 12], maxZoom: 17 }, options || {}));
     } else {
       map.setView([35.86, 104.19], 4);
     }
@@ -257,7 +260,7 @@
       style: style("region", { fillOpacity: 0.04, weight: 1, dashArray: "4 4" }),
       onEachFeature: function (f, l) { label(l, f.properties.name, outlines.features.length > LABEL_LIMIT); }
     }).addTo(map);
-    fit(map, bounds ? L.latLngBounds(bounds) : null, outlineLayer.getBounds().isValid() ? outlineLayer.getBounds() : null);
+    fit(map, bounds ? L.latLngBounds(bounds) : null, outlineLayer.getBounds());
 
     var found = L.layerGroup().addTo(map);
     var pending = null;
@@ -374,7 +377,9 @@
     });
   }
 
-  window.GezhiMap = { initials: initials, telHref: telHref };
+  window.GezhiMap = {
+    createMap: createMap, fit: fit, readJSON: readJSON, initials: initials, telHref: telHref
+  };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

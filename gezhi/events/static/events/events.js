@@ -1,39 +1,22 @@
 /*
  * Event pages: the point picker of the report form (click the map, or type the coordinates),
  * previews of chosen photos, and hiding the 自行处置 fields until the box is ticked. Every
- * part is an extra: the forms work without JavaScript.
+ * part is an extra: the forms work without JavaScript. The map comes from gezhi/map.js,
+ * which the page loads first.
  */
 (function () {
   "use strict";
 
-  function readJSON(id) {
-    var el = id && document.getElementById(id);
-    if (!el) { return null; }
-    try { return JSON.parse(el.textContent); } catch (e) { return null; }
-  }
-
   function picker(el) {
     var lat = document.getElementById(el.dataset.lat);
     var lon = document.getElementById(el.dataset.lon);
-    var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
-    el._gezhiMap = map;
-    if (el.dataset.tileUrl) {
-      L.control.attribution({ prefix: false }).addTo(map);
-      L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution || "", maxZoom: 18 }).addTo(map);
-    } else {
-      el.classList.add("map--plain");
-    }
-    L.control.scale({ imperial: false }).addTo(map);
-    var grids = readJSON(el.dataset.geojson) || { type: "FeatureCollection", features: [] };
+    var map = GezhiMap.createMap(el);
+    var grids = GezhiMap.readJSON(el.dataset.geojson) || { type: "FeatureCollection", features: [] };
     var outline = L.geoJSON(grids, {
       style: { color: "#2563a8", weight: 1.5, fillColor: "#2563a8", fillOpacity: 0.06 },
       interactive: false
     }).addTo(map);
-    if (outline.getBounds().isValid()) {
-      map.fitBounds(outline.getBounds(), { padding: [12, 12], maxZoom: 17 });
-    } else {
-      map.setView([35.86, 104.19], 4);
-    }
+    GezhiMap.fit(map, outline.getBounds());
     var marker = null;
 
     function place(la, lo) {
@@ -94,7 +77,7 @@
   }
 
   function start() {
-    if (window.L) { document.querySelectorAll("[data-event-picker]").forEach(picker); }
+    if (window.L && window.GezhiMap) { document.querySelectorAll("[data-event-picker]").forEach(picker); }
     document.querySelectorAll("[data-preview-for]").forEach(previews);
     document.querySelectorAll("[data-self-resolve]").forEach(selfResolve);
   }

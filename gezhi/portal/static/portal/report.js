@@ -4,6 +4,7 @@
  * - The map: tap or click to mark the problem's place, "使用我的位置" for the device's GPS
  *   (WGS-84), or "选定地图中心" after moving the map with the keyboard. The point goes into
  *   hidden lat/lon fields and the public lookup API says which grid it falls in.
+ *   The map comes from gezhi/map.js, which the page loads first.
  * - Photos: compressed in the browser before upload (at most MAX_SIDE pixels, JPEG), by
  *   putting the smaller files back into the same file input, so the form posts as usual.
  */
@@ -27,12 +28,6 @@
     var s = messages[key] || "";
     Object.keys(values || {}).forEach(function (k) { s = s.replace("%(" + k + ")s", values[k]); });
     return s;
-  }
-
-  function readJSON(id) {
-    var el = document.getElementById(id);
-    if (!el) { return null; }
-    try { return JSON.parse(el.textContent); } catch (e) { return null; }
   }
 
   function say(el, message, kind) {
@@ -59,29 +54,14 @@
     var lonInput = hidden("lon");
     var status = document.getElementById("location-status");
     el.hidden = false;
-    var map = L.map(el, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 });
-    if (el.dataset.tileUrl) {
-      L.control.attribution({ prefix: false }).addTo(map);
-      L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution || "", maxZoom: 18 }).addTo(map);
-    } else {
-      el.classList.add("map--plain");
-    }
-    L.control.scale({ imperial: false }).addTo(map);
-    el._gezhiMap = map;
-
-    var outlines = readJSON(el.dataset.geojson);
+    var map = GezhiMap.createMap(el);
+    var outlines = GezhiMap.readJSON(el.dataset.geojson);
     var layer = L.geoJSON(outlines || { type: "FeatureCollection", features: [] }, {
       style: { color: "#5b6b7d", weight: 1, opacity: 0.9, fillOpacity: 0.04, dashArray: "4 4" },
       interactive: false
     }).addTo(map);
-    var bounds = readJSON(el.dataset.bounds);
-    if (bounds) {
-      map.fitBounds(bounds, { padding: [12, 12], maxZoom: 17 });
-    } else if (layer.getBounds().isValid()) {
-      map.fitBounds(layer.getBounds(), { padding: [12, 12], maxZoom: 17 });
-    } else {
-      map.setView([35.86, 104.19], 4);
-    }
+    var bounds = GezhiMap.readJSON(el.dataset.bounds);
+    GezhiMap.fit(map, bounds ? L.latLngBounds(bounds) : null, layer.getBounds());
 
     var marker = null;
     var pending = null;
@@ -264,7 +244,7 @@
 
   function start() {
     var mapEl = document.getElementById("report-map");
-    if (mapEl && window.L) { initMap(mapEl); }
+    if (mapEl && window.L && window.GezhiMap) { initMap(mapEl); }
     var photos = document.getElementById("report-photos");
     if (photos) { initPhotos(photos); }
     initSubmit();
