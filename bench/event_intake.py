@@ -29,12 +29,19 @@ Throughput counts answered 201s over the wall time from the first request sent t
 answer received; latency is per request, measured by the client (so it includes queueing in
 the server's listen backlog). CPU per event is the user + system time of the gunicorn and
 PostgreSQL process trees during the run over the events it took in: on a machine shared with
-other jobs it says more than the rate does. At the end it checks that every 201 left exactly
-one event (and, but for the baseline, one timeline entry) in the database.
+other jobs it says more than the rate does. The load average before and after each run is
+printed beside it, and the share of busy PostgreSQL backends that wait for a lock (sampled
+every 50 ms) with the statement most of them wait on. At the end it checks that every 201
+left exactly one event (and, but for the baseline, one timeline entry) in the database.
 
-`--what-if-serial` takes the serial number in its own short transaction on a second
-connection (a proposal, not how Gezhi runs). `--profile` serves the API from one process
-under pyinstrument (pip install pyinstrument into the venv) and prints where the time goes.
+Before the load, one Django process sends reports to each target through Django's test client
+on the same database, one at a time: the SQL statements a report issues (counted with
+CaptureQueriesContext, BEGIN and COMMIT included) and the CPU time of that process per report.
+`--cprofile` also prints where that process spends the API's time (cProfile, by cumulative
+time).
+
+`--profile` serves the API from one process under pyinstrument (pip install pyinstrument into
+the venv) and prints where the time goes.
 """
 
 from __future__ import annotations
@@ -45,17 +52,17 @@ import http.client
 import json
 import multiprocessing
 import os
-import platform
 import random
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
+
+from pgtemp import DURABLE, gezhi_database, machine  # bench/, the script's directory
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -92,34 +99,7 @@ def app():
 
     application = get_wsgi_application()
     settings.ROOT_URLCONF = __name__
-    if os.environ.get("BENCH_SERIAL_AUTOCOMMIT"):
-        _serial_in_own_transaction()
     return application
-
-
-def _serial_in_own_transaction() -> None:
-    """What-if (--what-if-serial): the serial number taken in its own short transaction on a
-    second connection, so the counter row is locked for one statement instead of the whole
-    intake. Not how Gezhi runs: it measures a proposal."""
-    import psycopg
-    from django.utils import timezone
-
-    from gezhi.events import services
-    from gezhi.events.models import SerialCounter
-
-    local = threading.local()
-    table = SerialCounter._meta.db_table
-
-    def next_serial(grid, at):
-        if not hasattr(local, "conn"):
-            local.conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
-        prefix = f"{grid.code[:6]}-{timezone.localtime(at):%Y%m%d}"
-        number = local.conn.execute(
-            f"INSERT INTO {table} (prefix, last) VALUES (%s, 1) ON CONFLICT (prefix) "  # noqa: S608
-            f"DO UPDATE SET last = {table}.last + 1 RETURNING last", [prefix]).fetchone()[0]
-        return f"{prefix}-{number:04d}"
-
-    services._next_serial = next_serial
 
 
 def __getattr__(name: str):
@@ -159,24 +139,26 @@ def baseline_view(request):
 
 
 def service_view(request):
-    """Gezhi's intake service behind the thinnest view: the token looked up as the API does,
-    the category by code, `event_report`, and an answer of the serial only. The gap to the
-    API row is the API's own work (its checks and the full event document it answers with)."""
+    """Gezhi's intake service behind the thinnest view: the token checked and the category
+    found as the API does, `event_report`, and an answer of the serial only. The gap to the
+    API row is the API's own work (parsing and checking the request, the full event document
+    it answers with)."""
     from django.http import JsonResponse
 
-    from gezhi.accounts.models import ApiToken
-    from gezhi.events.models import Category
-    from gezhi.events.services import Intake, event_report
+    from gezhi.accounts.auth import BearerAuth
+    from gezhi.core.errors import NotAuthenticated
+    from gezhi.events.services import Intake, event_report, intake_category
 
     raw = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    token = ApiToken.objects.for_raw(raw).select_related("user").first()
-    if token is None:
+    try:
+        user = BearerAuth().authenticate(request, raw)
+    except NotAuthenticated:
         return JsonResponse({"code": "not_authenticated"}, status=401)
     data = json.loads(request.body)
-    event = event_report(actor=token.user, intake=Intake(
-        category=Category.objects.filter(code=data["category"]).first(),
-        description=data["description"], lat=data["lat"], lon=data["lon"],
-        source=data["source"], client_id=data["client_id"]))
+    event = event_report(actor=user, intake=Intake(
+        category=intake_category(data["category"]), description=data["description"],
+        lat=data["lat"], lon=data["lon"], source=data["source"],
+        client_id=data["client_id"]))
     return JsonResponse({"serial": event.serial}, status=201)
 
 
@@ -247,6 +229,64 @@ def child_count() -> dict:
             "baseline": Event.objects.exclude(serial__contains="-").count(),
             "timeline": TimelineEntry.objects.count(),
             "django": django.get_version()}
+
+
+def child_inprocess(accounts_file: str, reports: int, profile: bool) -> dict:
+    """Each target in this one process through Django's test client, one report at a time:
+    {path: {"statements": [...], "cpu_ms": per report}}; with `profile`, the API under
+    cProfile (printed to stderr)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gezhi.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ROOT_URLCONF = __name__
+    account = json.loads(Path(accounts_file).read_text())[0]
+    client = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {account['token']}")
+    rng = random.Random(1)
+    lon0, lat0, lon1, lat1 = account["box"]
+
+    def send(path: str) -> None:
+        body = {"category": CATEGORY, "description": "楼下垃圾堆积三天无人清理",
+                "lat": round(rng.uniform(lat0 + 1e-4, lat1 - 1e-4), 6),
+                "lon": round(rng.uniform(lon0 + 1e-4, lon1 - 1e-4), 6),
+                "source": "patrol", "client_id": str(uuid.uuid4())}
+        response = client.post(path, body, content_type="application/json")
+        if response.status_code != 201:
+            raise SystemExit(f"{path}: {response.status_code} {response.content[:300]!r}")
+
+    out = {}
+    for path in (BASELINE_PATH, SERVICE_PATH, API_PATH):
+        for _ in range(20):  # imports, the grid index, the connection
+            send(path)
+        with CaptureQueriesContext(connection) as queries:
+            send(path)
+        statements = [q["sql"][:80] for q in queries.captured_queries]  # before the next request
+        started = time.process_time()
+        for _ in range(reports):
+            send(path)
+        cpu = time.process_time() - started
+        out[path] = {"statements": statements,
+                     "cpu_ms": cpu / reports * 1000, "sent": reports + 21}
+    if profile:
+        import cProfile
+        import io
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(reports):
+            send(API_PATH)
+        profiler.disable()
+        out[API_PATH]["sent"] += reports
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(45)
+        print(text.getvalue(), file=sys.stderr)
+    return out
 
 
 def run_child(mode: str, env: dict, *extra: str):
@@ -334,6 +374,49 @@ def load(port: int, path: str, accounts: list[dict], seconds: float, processes: 
             "first_error": next((r[2] for r in results if r[2]), None),
             "wall": wall, "rate": len(latencies) / wall, "p50": q[49] * 1000,
             "p99": q[98] * 1000, "max": latencies[-1] * 1000 if latencies else float("nan")}
+
+
+class LockSampler:
+    """Samples pg_stat_activity every 50 ms while a run lasts: how many of the busy backends
+    wait for a lock, and on which statement most often."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.busy = self.waiting = 0
+        self.where: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LockSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(0.05):
+                for wait_type, query in conn.execute(
+                        "SELECT wait_event_type, left(query, 60) FROM pg_stat_activity "
+                        "WHERE backend_type = 'client backend' AND state = 'active' "
+                        "AND pid <> pg_backend_pid()"):
+                    self.busy += 1
+                    if wait_type == "Lock":
+                        self.waiting += 1
+                        self.where[query] = self.where.get(query, 0) + 1
+
+    def summary(self) -> str:
+        if not self.busy:
+            return "–"
+        share = f"{self.waiting / self.busy:.0%}"
+        if self.where:
+            top = max(self.where, key=self.where.get)
+            share += f" ({top.split('(')[0].strip()[:40]})"
+        return share
 
 
 def children(pid: int) -> list[int]:
@@ -450,22 +533,16 @@ def child_profile_server(port: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), 0)
-    return (f"{os.cpu_count()} CPU ({cpu}), {mem / 1024 / 1024:.1f} GiB RAM, "
-            f"load {os.getloadavg()[0]:.1f}; Python {platform.python_version()}")
-
-
 def free_port() -> int:
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+TARGETS = [("baseline: bare view, one INSERT", BASELINE_PATH), ("Gezhi API", API_PATH),
+           ("Gezhi service, serial-only answer", SERVICE_PATH)]
 
 
 def main() -> None:
@@ -476,16 +553,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4,
                         help="threads per gunicorn worker (default 4)")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--what-if-serial", action="store_true",
-                        help="take the serial number in its own short transaction (a proposal)")
     parser.add_argument("--load-processes", type=int, default=2)
     parser.add_argument("--database-url", help="an empty PostgreSQL database to use instead "
                         "of a throwaway cluster")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--in-process", type=int, default=500, metavar="N",
+                        help="reports a target in the one-process count (default 500)")
+    parser.add_argument("--cprofile", action="store_true",
+                        help="print where the one-process API reports spend their time")
     parser.add_argument("--profile", action="store_true",
                         help="profile the intake in one process with pyinstrument instead")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--accounts", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "setup":
         print(json.dumps(child_setup(int(args.clients))))
@@ -493,97 +573,103 @@ def main() -> None:
     if args.child == "count":
         print(json.dumps(child_count()))
         return
+    if args.child == "inprocess":
+        print(json.dumps(child_inprocess(args.accounts, args.in_process, args.cprofile)))
+        return
     if args.child == "profile-server":
         child_profile_server(args.port)
         return
 
     clients = sorted(int(c) for c in args.clients.split(","))
-    print(machine(), file=sys.stderr)
-    sys.path.insert(0, str(BENCH))
-    from pgtemp import temporary_cluster
-
-    durable = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
-               "jit": "off", "shared_buffers": "256MB", "max_connections": "200"}
+    began = machine()  # its load average is the other jobs': the runs add their own threads
+    print(began, file=sys.stderr)
+    settings = {**DURABLE, "jit": "off", "shared_buffers": "256MB", "max_connections": "200"}
+    env = {"GEZHI_LOG_LEVEL": "WARNING", "GEZHI_ALLOWED_HOSTS": "127.0.0.1"}
     results = []
-    with tempfile.TemporaryDirectory(prefix="gezhi-bench-") as data_dir:
-        cluster = temporary_cluster(settings=durable) if not args.database_url else None
-        url = cluster.__enter__() if cluster else args.database_url
-        server = None
-        try:
-            env = {**os.environ, "DATABASE_URL": url, "GEZHI_DATA_DIR": data_dir,
-                   "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH)]),
-                   "GEZHI_LOG_LEVEL": "WARNING", "GEZHI_ALLOWED_HOSTS": "127.0.0.1"}
-            env.pop("GEZHI_DEBUG", None)
-            if args.what_if_serial:
-                env["BENCH_SERIAL_AUTOCOMMIT"] = "1"
-            subprocess.run([sys.executable, "-m", "gezhi", "migrate", "-v0"], cwd=ROOT,
-                           env=env, check=True)
-            import psycopg
-
-            with psycopg.connect(url) as conn:
-                pg_version = conn.execute("SHOW server_version").fetchone()[0]
-            accounts = run_child("setup", env, "--clients", str(max(clients)))
-            port = free_port()
-            log = Path(data_dir) / "gunicorn.log"
-            server = start_server(env, port, args.workers, args.threads, log,
-                                  args.worker_class, profile=args.profile)
-            if args.profile:
-                n = min(clients)
+    with gezhi_database(database_url=args.database_url, settings=settings, env=env,
+                        pythonpath=(BENCH,)) as db:
+        db.env.pop("GEZHI_DEBUG", None)
+        accounts = run_child("setup", db.env, "--clients", str(max(clients)))
+        accounts_file = Path(db.data_dir) / "accounts.json"
+        accounts_file.write_text(json.dumps(accounts))
+        port = free_port()
+        log = Path(db.data_dir) / "gunicorn.log"
+        if args.profile:
+            server = start_server(db.env, port, args.workers, args.threads, log,
+                                  args.worker_class, profile=True)
+            n = min(clients)
+            try:
                 r = load(port, API_PATH, accounts[:n], args.seconds, args.load_processes, 7)
-                print(f"profiled run: {r['ok']} events, {r['rate']:.0f}/s, p50 "
-                      f"{r['p50']:.1f} ms ({n} clients, one process)", file=sys.stderr)
+            finally:
                 stop_server(server)
-                server = None
-                print(log.read_text(errors="replace"))
-                return
+            print(f"profiled run: {r['ok']} events, {r['rate']:.0f}/s, p50 "
+                  f"{r['p50']:.1f} ms ({n} clients, one process)", file=sys.stderr)
+            print(log.read_text(errors="replace"))
+            return
+        one = run_child("inprocess", db.env, "--accounts", str(accounts_file),
+                        "--in-process", str(args.in_process),
+                        *(["--cprofile"] if args.cprofile else []))
+        sent = {path: one[path]["sent"] for _label, path in TARGETS}
+        server = start_server(db.env, port, args.workers, args.threads, log, args.worker_class)
+        try:
             # Warm every worker up (imports, the grid index, connections) before measuring.
-            sent = {API_PATH: 0, SERVICE_PATH: 0, BASELINE_PATH: 0}
             for seed, path in enumerate(sent):
                 sent[path] += load(port, path, accounts, 3, args.load_processes, seed)["ok"]
             seed = 100
-            postmaster = postmaster_pid(url)
+            postmaster = postmaster_pid(db.url)
+            targets = TARGETS[1:] if args.skip_baseline else TARGETS
             for n in clients:
-                targets = [("Gezhi API", API_PATH),
-                           ("Gezhi service, serial-only answer", SERVICE_PATH)]
-                if not args.skip_baseline:
-                    targets.insert(0, ("baseline: bare view, one INSERT", BASELINE_PATH))
                 for label, path in targets:
                     seed += 10
+                    load_before = os.getloadavg()[0]
                     cpu = tree_cpu(server.pid), tree_cpu(postmaster) if postmaster else 0
-                    r = load(port, path, accounts[:n], args.seconds, args.load_processes,
-                             seed)
+                    with LockSampler(db.url) as locks:
+                        r = load(port, path, accounts[:n], args.seconds, args.load_processes,
+                                 seed)
+                    r["lock_waits"] = locks.summary()
                     r["app_ms"] = (tree_cpu(server.pid) - cpu[0]) / r["ok"] * 1000
                     r["db_ms"] = ((tree_cpu(postmaster) - cpu[1]) / r["ok"] * 1000
                                   if postmaster else None)
+                    r["load"] = (load_before, os.getloadavg()[0])
                     print(f"{label}, {n} clients: {r}", file=sys.stderr)
                     sent[path] += r["ok"]
-                    results.append((label, n, r))
-            stop_server(server)
-            server = None
-            counts = run_child("count", env)
+                    results.append((label, path, n, r))
         finally:
-            if server is not None:
-                stop_server(server)
-            if cluster:
-                cluster.__exit__(None, None, None)
+            stop_server(server)
+        counts = run_child("count", db.env)
+        pg_version = db.version
 
-    print(f"\nPostgreSQL {pg_version}; Django {counts['django']}; {machine()}")
-    if args.what_if_serial:
-        print("WHAT-IF: serial numbers taken in their own transaction (not Gezhi as it is)")
+    print(f"\nPostgreSQL {pg_version}; Django {counts['django']}")
+    print(f"at the start: {began}\nat the end:   {machine()}")
     print(f"gunicorn {args.workers} workers × {args.threads} threads ({args.worker_class}); "
           f"{args.seconds:.0f} s a run; load from {args.load_processes} processes")
     reported = sent[API_PATH] + sent[SERVICE_PATH]
     print(f"check: {reported:,} reports answered 201, {counts['api']:,} events and "
           f"{counts['timeline']:,} timeline entries in the database; "
           f"{sent[BASELINE_PATH]:,} baseline answers 201, {counts['baseline']:,} rows\n")
+    print(f"One process, one report at a time ({args.in_process} reports a target):\n")
+    print("| target | SQL statements a report | CPU ms a report |")
+    print("|---|---:|---:|")
+    for label, path in TARGETS:
+        print(f"| {label} | {len(one[path]['statements'])} | {one[path]['cpu_ms']:.2f} |")
+    print(f"\nStatements of one API report: {one[API_PATH]['statements']}\n")
+    print("Under load (CPU: user + system time of the gunicorn and PostgreSQL process trees "
+          "over the events taken in):\n")
     print("| target | clients | events | events/s | p50 ms | p99 ms | max ms | errors "
-          "| CPU ms/event: app | PostgreSQL |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for label, n, r in results:
+          "| CPU ms/event: app | PostgreSQL | total | × baseline | busy backends waiting "
+          "for a lock | load average before → after |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    floor = {n: r["app_ms"] + (r["db_ms"] or 0) for _l, path, n, r in results
+             if path == BASELINE_PATH}
+    for label, _path, n, r in results:
         db = f"{r['db_ms']:.1f}" if r["db_ms"] is not None else "–"
+        total = r["app_ms"] + (r["db_ms"] or 0)
+        ratio = f"{total / floor[n]:.1f}" if n in floor else "–"
         print(f"| {label} | {n} | {r['ok']:,} | {r['rate']:,.0f} | {r['p50']:.1f} | "
-              f"{r['p99']:.1f} | {r['max']:.0f} | {r['errors']} | {r['app_ms']:.1f} | {db} |")
-    for label, n, r in results:
+              f"{r['p99']:.1f} | {r['max']:.0f} | {r['errors']} | {r['app_ms']:.1f} | {db} | "
+              f"{total:.1f} | {ratio} | {r['lock_waits']} | "
+              f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |")
+    for label, _path, n, r in results:
         if r["errors"]:
             print(f"\n{label}, {n} clients: {r['errors']} failed, the first: {r['first_error']}")
     if not counts["api"] == counts["timeline"] == reported or (

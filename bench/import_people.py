@@ -24,13 +24,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from pgtemp import DURABLE, gezhi_database, machine  # bench/, the script's directory
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "var" / "bench"
@@ -289,17 +289,6 @@ def truncate(url: str) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), 0)
-    load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} CPU ({cpu}), {mem / 1024 / 1024:.1f} GiB RAM, load {load:.1f}; "
-            f"Python {platform.python_version()}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000",
@@ -322,51 +311,34 @@ def main() -> None:
     files = {(size, bound): people_file(size, houses=bound) for size in sizes
              for bound in (False, True)}
     print(machine(), file=sys.stderr)
-    sys.path.insert(0, str(ROOT / "bench"))
-    from pgtemp import temporary_cluster
-
     # Production-like: durable, with the memory and WAL room PostgreSQL's documentation
     # advises for bulk loads ("Populating a Database": increase max_wal_size).
-    durable = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
-               "jit": "off", "shared_buffers": "1GB", "max_wal_size": "8GB"}
-    with tempfile.TemporaryDirectory(prefix="gezhi-bench-") as data_dir:
-        cluster = temporary_cluster(settings=durable) if not args.database_url else None
-        url = cluster.__enter__() if cluster else args.database_url
-        try:
-            env = {**os.environ, "DATABASE_URL": url, "GEZHI_DATA_DIR": data_dir,
-                   "PYTHONPATH": str(ROOT)}
-            subprocess.run([sys.executable, "-m", "gezhi", "migrate", "-v0"], cwd=ROOT,
-                           env=env, check=True)
-            import psycopg
-
-            with psycopg.connect(url) as conn:
-                pg_version = conn.execute("SHOW server_version").fetchone()[0]
-            setup = run_child("setup", houses, env)
-            print(f"houses: {setup}", file=sys.stderr)
-            results = []
-            for bound, label in ((False, "people with grid codes"),
-                                 (True, "people bound to houses")):
-                for size in sizes:
-                    result = best_of(args.repeat, url, "gezhi", files[size, bound], env,
-                                     f"gezhi {size} {label}")
-                    results.append(("Gezhi", f"{label}, {size:,} rows", result))
-            again = []
-            for _ in range(args.repeat):  # the table as the last import left it
-                again.append(run_child("gezhi", files[sizes[-1], True], env))
-                print(f"gezhi re-import: {again[-1]}", file=sys.stderr, flush=True)
-            best = min(again, key=lambda r: r["seconds"])
-            best["runs"] = [round(r["seconds"], 1) for r in again]
-            results.append(("Gezhi", f"the same again: all matched, unchanged ({sizes[-1]:,} "
-                                     "rows)", best))
-            baseline = None
-            if not args.skip_baseline:
-                baseline = best_of(args.repeat, url, "baseline", files[sizes[0], False], env,
-                                   f"django-import-export {sizes[0]}")
-                results.append((f"django-import-export {baseline['version']}",
-                                f"people with grid codes, {sizes[0]:,} rows", baseline))
-        finally:
-            if cluster:
-                cluster.__exit__(None, None, None)
+    settings = {**DURABLE, "jit": "off", "shared_buffers": "1GB", "max_wal_size": "8GB"}
+    with gezhi_database(database_url=args.database_url, settings=settings) as db:
+        url, env, pg_version = db.url, db.env, db.version
+        setup = run_child("setup", houses, env)
+        print(f"houses: {setup}", file=sys.stderr)
+        results = []
+        for bound, label in ((False, "people with grid codes"),
+                             (True, "people bound to houses")):
+            for size in sizes:
+                result = best_of(args.repeat, url, "gezhi", files[size, bound], env,
+                                 f"gezhi {size} {label}")
+                results.append(("Gezhi", f"{label}, {size:,} rows", result))
+        again = []
+        for _ in range(args.repeat):  # the table as the last import left it
+            again.append(run_child("gezhi", files[sizes[-1], True], env))
+            print(f"gezhi re-import: {again[-1]}", file=sys.stderr, flush=True)
+        best = min(again, key=lambda r: r["seconds"])
+        best["runs"] = [round(r["seconds"], 1) for r in again]
+        results.append(("Gezhi", f"the same again: all matched, unchanged ({sizes[-1]:,} "
+                                 "rows)", best))
+        baseline = None
+        if not args.skip_baseline:
+            baseline = best_of(args.repeat, url, "baseline", files[sizes[0], False], env,
+                               f"django-import-export {sizes[0]}")
+            results.append((f"django-import-export {baseline['version']}",
+                            f"people with grid codes, {sizes[0]:,} rows", baseline))
 
     print(f"\nPostgreSQL {pg_version}; {machine()}; best of {args.repeat}")
     print(f"houses import: {setup['rows']:,} rows in {setup['seconds']:.1f} s "

@@ -27,26 +27,16 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from pgtemp import DURABLE, gezhi_database, machine  # bench/, the script's directory
+
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "370499"  # gen-city's synthetic district
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), 0)
-    return (f"{os.cpu_count()} CPU ({cpu}), {mem / 1024 / 1024:.1f} GiB RAM, "
-            f"load {os.getloadavg()[0]:.1f}; Python {platform.python_version()}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,44 +199,31 @@ def main() -> None:
 
     sizes = sorted(int(s) for s in args.sizes.split(","))
     print(machine(), file=sys.stderr)
-    sys.path.insert(0, str(ROOT / "bench"))
-    from pgtemp import temporary_cluster
-
     # Production-like: durable, with the memory and WAL room PostgreSQL advises for loads.
-    durable = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
-               "shared_buffers": "2GB", "max_wal_size": "16GB", "effective_cache_size": "16GB"}
+    settings = {**DURABLE, "shared_buffers": "2GB", "max_wal_size": "16GB",
+                "effective_cache_size": "16GB"}
     runs = []
-    with tempfile.TemporaryDirectory(prefix="gezhi-bench-") as data_dir:
-        cluster = temporary_cluster(settings=durable) if not args.database_url else None
-        url = cluster.__enter__() if cluster else args.database_url
-        try:
-            env = {**os.environ, "DATABASE_URL": url, "GEZHI_DATA_DIR": data_dir,
-                   "PYTHONPATH": str(ROOT)}
-            gezhi(env, "migrate", "-v0")
-            city = gezhi(env, "gen-city", "--grids", str(args.grids), "--people", "0")
-            print(f"city: {city:.0f} s", file=sys.stderr)
-            done = 0
-            for size in sizes:
-                generated = 0.0
-                while done < size:
-                    with_timeline = done < args.timeline_up_to
-                    step = min(size, args.timeline_up_to) - done if with_timeline \
-                        else size - done
-                    generated += gezhi(env, "gen-events", "--events", str(step), "--days",
-                                       str(args.days), "--seed", str(done + 1),
-                                       *([] if with_timeline else ["--no-timeline"]))
-                    done += step
-                import psycopg
+    with gezhi_database(database_url=args.database_url, settings=settings) as db:
+        city = gezhi(db.env, "gen-city", "--grids", str(args.grids), "--people", "0")
+        print(f"city: {city:.0f} s", file=sys.stderr)
+        done = 0
+        for size in sizes:
+            generated = 0.0
+            while done < size:
+                with_timeline = done < args.timeline_up_to
+                step = min(size, args.timeline_up_to) - done if with_timeline else size - done
+                generated += gezhi(db.env, "gen-events", "--events", str(step), "--days",
+                                   str(args.days), "--seed", str(done + 1),
+                                   *([] if with_timeline else ["--no-timeline"]))
+                done += step
+            import psycopg
 
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute("VACUUM ANALYZE")
-                result = run_child(env, args)
-                result["generate_seconds"] = generated
-                print(json.dumps(result, ensure_ascii=False), file=sys.stderr)
-                runs.append(result)
-        finally:
-            if cluster:
-                cluster.__exit__(None, None, None)
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+            result = run_child(db.env, args)
+            result["generate_seconds"] = generated
+            print(json.dumps(result, ensure_ascii=False), file=sys.stderr)
+            runs.append(result)
 
     print(f"\nPostgreSQL {runs[0]['postgresql']}, Django {runs[0]['django']}; {machine()}")
     for run in runs:

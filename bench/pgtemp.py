@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for benchmarks and CI.
+"""A throwaway PostgreSQL cluster for benchmarks and CI, and the setup the benchmarks share.
 
     with temporary_cluster() as url:
         psycopg.connect(url)
@@ -7,23 +7,36 @@ initdb into a temporary directory, start the server on a unix socket in that dir
 no TCP address), yield a libpq URL, then stop the server and delete the directory. When run as
 root, the cluster is created and run as the `postgres` user, since PostgreSQL refuses to run as
 root. Binaries come from $PG_BINDIR, else /usr/lib/postgresql/15/bin, else $PATH.
+
+    with gezhi_database(database_url=args.database_url, settings={**DURABLE, ...}) as db:
+        subprocess.run([..., "-m", "gezhi", ...], env=db.env)
+
+a migrated Gezhi database (a throwaway cluster, or the empty database at `database_url`), with
+the environment for Gezhi processes that use it; `machine()` is the line each benchmark prints
+about where it ran.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 DEFAULT_BINDIR = "/usr/lib/postgresql/15/bin"
+ROOT = Path(__file__).resolve().parent.parent
+# As in production: a benchmark that writes measures what a durable commit costs.
+DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
 
 
 def _bindir() -> Path | None:
@@ -54,7 +67,8 @@ def _run(cmd: list[str], log: Path | None = None) -> None:
 @contextlib.contextmanager
 def temporary_cluster(*, user: str = "bench", database: str = "bench",
                       settings: dict[str, str] | None = None) -> Iterator[str]:
-    """Start a throwaway cluster; yield its URL (postgresql://user@/database?host=socketdir&port=N)."""
+    """Start a throwaway cluster; yield its URL
+    (postgresql://user@/database?host=socketdir&port=N)."""
     bindir = _bindir()
     if bindir is None:
         raise RuntimeError("找不到 PostgreSQL 的 initdb;请安装 postgresql-15 或设置 PG_BINDIR。")
@@ -97,6 +111,47 @@ def temporary_cluster(*, user: str = "bench", database: str = "bench",
 
 def _exit_on_sigterm(signum, frame):
     raise SystemExit(128 + signum)
+
+
+@dataclass
+class Database:
+    url: str
+    env: dict[str, str]  # for Gezhi processes: DATABASE_URL, GEZHI_DATA_DIR, PYTHONPATH …
+    data_dir: str  # GEZHI_DATA_DIR, a temporary directory
+    version: str  # the server's
+
+
+@contextlib.contextmanager
+def gezhi_database(*, database_url: str | None = None, settings: dict[str, str] | None = None,
+                   env: dict[str, str] | None = None,
+                   pythonpath: tuple[Path, ...] = ()) -> Iterator[Database]:
+    """A migrated Gezhi database in a throwaway cluster started with `settings` (or the empty
+    database at `database_url`), and a temporary data directory; both go away on exit."""
+    import psycopg
+
+    with contextlib.ExitStack() as stack:
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="gezhi-bench-"))
+        url = database_url or stack.enter_context(temporary_cluster(settings=settings))
+        full_env = {**os.environ, "DATABASE_URL": url, "GEZHI_DATA_DIR": data_dir,
+                    "PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT, *pythonpath)),
+                    **(env or {})}
+        subprocess.run([sys.executable, "-m", "gezhi", "migrate", "-v0"], cwd=ROOT,
+                       env=full_env, check=True)
+        with psycopg.connect(url) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        yield Database(url, full_env, data_dir, version)
+
+
+def machine() -> str:
+    """CPUs, memory, the load average now (other jobs on a shared machine) and Python."""
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), 0)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} CPU ({cpu}), {mem / 1024 / 1024:.1f} GiB RAM, "
+            f"load average {load}; Python {platform.python_version()}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ field at fault).
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -356,7 +355,7 @@ def _report(request, payload: EventIn, photos=(), result_photos=()):
         # numbers are the staff's to set.
         fields.update(source=Source.RESIDENT, urgent=None, external_id="")
     intake = services.Intake(
-        category=_category_by_code(fields["category"]), description=fields["description"],
+        category=services.intake_category(fields["category"]), description=fields["description"],
         lat=fields["lat"], lon=fields["lon"], source=fields["source"] or Source.PATROL,
         address=fields["address"], title=fields["title"], urgent=fields["urgent"],
         contact_name=fields["contact_name"], contact_phone=fields["contact_phone"],
@@ -367,13 +366,7 @@ def _report(request, payload: EventIn, photos=(), result_photos=()):
                                        "organisation"),
         photos=list(photos or []), self_resolve=fields["self_resolve"],
         result=fields["result"], result_photos=list(result_photos or []))
-    try:
-        event = services.event_report(actor=viewer, intake=intake)
-    except IntegrityError:
-        # Two sends of one offline report raced: the other one created it.
-        if not fields["client_id"]:
-            raise
-        event = services.event_report(actor=viewer, intake=intake)
+    event = services.event_report(actor=viewer, intake=intake)
     known = getattr(event, "existing", False)
     return Status(200 if known else 201, _detail(request, event, fresh=not known))
 

@@ -10,12 +10,17 @@ conflict when someone else changed the event meanwhile.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,9 +55,10 @@ from gezhi.events.models import (
 from gezhi.events.photos import CleanPhoto, photos_clean
 from gezhi.events.rules import RULES
 from gezhi.notify.services import message_enqueue
+from gezhi.regions import spatial
 from gezhi.regions.models import Level as RegionLevel
 from gezhi.regions.models import Region
-from gezhi.regions.selectors import grid_at
+from gezhi.regions.selectors import check_point
 
 MAX_TEXT = 2000
 # Where an event is first dispatched from: the community (社区解) for what grid workers and
@@ -75,8 +81,9 @@ def level_path(event: Event) -> str:
     """The materialised path of the region at the event's level (its community, subdistrict …)."""
     cache = event.__dict__.setdefault("_level_paths", {})
     if event.level not in cache:
-        if event.level == Level.GRID:
-            cache[event.level] = event.grid.path
+        loaded = _loaded_ancestor(event.grid, event.level)
+        if loaded is not None:
+            cache[event.level] = loaded
         else:
             parts = event.grid.path.rstrip(".").split(".")
             prefixes = [".".join(parts[:i]) + "." for i in range(1, len(parts))]
@@ -85,6 +92,19 @@ def level_path(event: Event) -> str:
             # A tree without that level (e.g. no district above): the topmost ancestor.
             cache[event.level] = found or prefixes[0]
     return cache[event.level]
+
+
+def _loaded_ancestor(grid: Region, level: str) -> str | None:
+    """The path of the grid or its ancestor at `level` if it is already in memory (a new
+    report's grid comes with its community and subdistrict), else None."""
+    node = grid
+    while node.level != level:
+        if node.parent_id is None:  # the top, without that level: as level_path's fallback
+            return node.path
+        if not Region.parent.is_cached(node):
+            return None
+        node = node.parent
+    return node.path
 
 
 def _covers(user, perm: str, path: str) -> bool:
@@ -310,6 +330,85 @@ def _dispatch_deadline(category: Category, at: dt.datetime, *, urgent: bool
 
 
 # ---------------------------------------------------------------------------------------------
+# What every report reads and hardly ever changes, kept in the process
+
+
+class _Recent:
+    """Rows read outside any transaction, kept in this process for up to `seconds` (all of
+    them dropped together) or until `tag` changes. Inside a transaction the rows are read
+    afresh: it may have changed them itself, and tests roll such changes back. Callers get a
+    copy of the row (the rows it holds, e.g. a grid's community, are shared: read them only),
+    so nothing they set on it reaches another request."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._rows: dict = {}
+        self._tag: object = None
+        self._since = -float("inf")
+
+    def get(self, key, load, *, tag: object = None):
+        if connection.in_atomic_block:
+            return load()
+        now = time.monotonic()
+        with self._lock:
+            if tag is not self._tag or now - self._since > self.seconds:
+                self._rows, self._tag, self._since = {}, tag, now
+            row = self._rows.get(key)
+        if row is None:
+            row = load()
+            if row is None:  # not cached: a category created a moment ago must be found
+                return None
+            with self._lock:
+                self._rows[key] = row
+        return copy.copy(row)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows, self._since = {}, -float("inf")
+
+
+# Other processes see an administrator's change of a category, or a renamed grid, within this.
+CACHE_SECONDS = 30
+_categories = _Recent(CACHE_SECONDS)
+# Grid rows also follow the grid index: a boundary change (any grid saved) drops them at once.
+_grids = _Recent(CACHE_SECONDS)
+
+
+def _categories_changed(**kwargs) -> None:
+    _categories.clear()
+
+
+post_save.connect(_categories_changed, sender=Category, dispatch_uid="events.intake.category")
+post_delete.connect(_categories_changed, sender=Category, dispatch_uid="events.intake.category")
+
+
+def intake_category(code: str) -> Category | None:
+    """The category a report names by code (with its 大类), as of at most CACHE_SECONDS ago."""
+    if not code:
+        return None
+    return _categories.get(code, lambda: Category.objects.select_related("parent")
+                           .filter(code=code).first())
+
+
+def _grid_at(lat: float, lon: float) -> Region | None:
+    """The grid containing the point, with its community and subdistrict (as
+    regions.selectors.grid_at, the rows kept while the grid index stays the same)."""
+    check_point(lat, lon)
+    index = spatial.grid_index()
+    grid_id = index.lookup(lon, lat)
+    if grid_id is None:
+        return None
+    return _grids.get(grid_id, lambda: Region.objects.select_related("parent__parent")
+                      .filter(pk=grid_id).first(), tag=index)
+
+
+def clear_caches() -> None:
+    _categories.clear()
+    _grids.clear()
+
+
+# ---------------------------------------------------------------------------------------------
 # Intake
 
 
@@ -355,7 +454,7 @@ def _clean_intake(intake: Intake, actor) -> tuple[Region, str, list, list]:
     if intake.lat is None or intake.lon is None:
         raise ValidationFailed(_("请在地图上标出事件位置。"), code="required",
                                details={"field": "location"})
-    grid = grid_at(lat=intake.lat, lon=intake.lon)
+    grid = _grid_at(intake.lat, intake.lon)
     if grid is None:
         raise ValidationFailed(_("该位置不在任何网格内,请确认事件位置。"), code="outside_grids",
                                details={"field": "location"})
@@ -380,37 +479,69 @@ def _clean_intake(intake: Intake, actor) -> tuple[Region, str, list, list]:
     return grid, phone, photos, result_photos
 
 
+def _parse_client_id(value) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationFailed(_("客户端编号格式不正确。"), code="bad_client_id",
+                               details={"field": "client_id"}) from None
+
+
+def _sent_before(client_id: uuid.UUID | None, actor, api_key: ApiKey | None) -> Event | None:
+    """The event an earlier send of this report created, if any (its sender's only)."""
+    if client_id is None:
+        return None
+    existing = Event.objects.filter(client_id=client_id).first()
+    if existing is None:
+        return None
+    if existing.reporter_id != (actor.pk if actor else None) or (
+            existing.api_key_id != (api_key.pk if api_key else None)):
+        raise ValidationFailed(_("客户端编号已被使用。"), code="client_id_taken",
+                               details={"field": "client_id"})
+    existing.existing = True  # the API answers 200 instead of 201
+    return existing
+
+
 def event_report(*, actor, intake: Intake, api_key: ApiKey | None = None) -> Event:
     """上报: a new event. With `client_id`, sending the same report again returns the event the
-    first attempt created (offline phones retry)."""
-    if intake.client_id:
-        try:
-            client_id = uuid.UUID(str(intake.client_id))
-        except ValueError:
-            raise ValidationFailed(_("客户端编号格式不正确。"), code="bad_client_id",
-                                   details={"field": "client_id"}) from None
-        existing = Event.objects.filter(client_id=client_id).first()
+    first attempt created (offline phones retry), whatever the second send carries.
+
+    A first send is the common case, so the client_id is not looked up beforehand: the unique
+    column refuses a second event, and only then (or when the report is refused) is the earlier
+    one looked for. A repeated send thus costs a serial number (a gap in the day's numbers)."""
+    client_id = _parse_client_id(intake.client_id)
+    try:
+        if actor is None and api_key is None and not intake.contact_phone:
+            raise ValidationFailed(_("匿名反映请留下联系电话,以便告知处理结果。"),
+                                   code="required", details={"field": "contact_phone"})
+        grid, phone, photos, result_photos = _clean_intake(intake, actor)
+    except GezhiError:
+        existing = _sent_before(client_id, actor, api_key)
         if existing is not None:
-            if existing.reporter_id != (actor.pk if actor else None) or (
-                    existing.api_key_id != (api_key.pk if api_key else None)):
-                raise ValidationFailed(_("客户端编号已被使用。"), code="client_id_taken",
-                                       details={"field": "client_id"})
-            existing.existing = True  # the API answers 200 instead of 201
             return existing
-    else:
-        client_id = None
-    if actor is None and api_key is None and not intake.contact_phone:
-        raise ValidationFailed(_("匿名反映请留下联系电话,以便告知处理结果。"), code="required",
-                               details={"field": "contact_phone"})
-    grid, phone, photos, result_photos = _clean_intake(intake, actor)
+        raise
+    try:
+        return _report(actor, intake, api_key, client_id, grid, phone, photos, result_photos)
+    except IntegrityError:
+        # The client_id is taken: by an earlier send, or by another send of it just now.
+        existing = _sent_before(client_id, actor, api_key)
+        if existing is None:
+            raise
+        return existing
+
+
+def _report(actor, intake: Intake, api_key: ApiKey | None, client_id: uuid.UUID | None,
+            grid: Region, phone: str, photos: list, result_photos: list) -> Event:
     category = intake.category
     now = clock.now()
     # The day's serial counter is one row every concurrent report updates: take the number in
-    # its own short transaction, so reports do not queue behind each other's whole intake. A
-    # report that then fails leaves a gap in the day's numbers, never a duplicate.
-    with transaction.atomic():
-        serial = _next_serial(grid, now)
-    with transaction.atomic():
+    # its own statement (autocommit; one transaction with the caller's if there is one), so
+    # reports do not queue behind each other's whole intake. A report that then fails leaves a
+    # gap in the day's numbers, never a duplicate.
+    serial = _next_serial(grid, now)
+    with _sent_with_commit() as send_the_rest_with_commit, transaction.atomic():
         event = Event(
             serial=serial, client_id=client_id, source=intake.source,
             external_id=(intake.external_id or "")[:64], category=category,
@@ -431,12 +562,33 @@ def event_report(*, actor, intake: Intake, api_key: ApiKey | None = None) -> Eve
                        note="", data={"source": intake.source, "grid": grid.code}, at=now)
         _store_photos(event, entry, photos, Photo.Stage.REPORT)
         event.photo_count = len(photos) + (len(result_photos) if intake.self_resolve else 0)
-        stats.record(None, event)
         if intake.self_resolve:
+            stats.record(None, event)
             change = _Change(event, stats.snapshot(event))
             _self_resolve(change, actor, intake.result.strip(), result_photos)
             _save(change)
+        else:
+            send_the_rest_with_commit()
+            stats.record(None, event)  # the community's rows: every report there waits on them
     return event
+
+
+@contextlib.contextmanager
+def _sent_with_commit():
+    """Yields `start()`: on PostgreSQL, the statements after it go out together with the COMMIT
+    of the transaction opened inside this block, without waiting for each answer (psycopg's
+    pipeline mode). The rows they lock are then held for the server's work only, not also
+    for a round trip through a busy application process. Only for statements whose answer is
+    not read, and only when this block's transaction is the outermost one (else the COMMIT
+    is someone else's, later)."""
+    outermost = not connection.in_atomic_block
+    with contextlib.ExitStack() as stack:
+
+        def start() -> None:
+            if outermost and connection.vendor == "postgresql":
+                stack.enter_context(connection.connection.pipeline())
+
+        yield start
 
 
 # ---------------------------------------------------------------------------------------------

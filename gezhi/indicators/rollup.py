@@ -89,14 +89,27 @@ def apply(before: Contribution | None, after: Contribution | None) -> None:
 def _upsert(rows: list[tuple[tuple, list[int]]]) -> None:
     table = Rollup._meta.db_table
     columns = ("node", "node_level", "span", "period", "department", *COUNTS)
-    adapt = connection.ops.adapt_datefield_value
-    params: list = []
-    for (node, level, span, period, department), values in rows:
-        params += [node, int(level), int(span), adapt(period), department, *values]
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTS)
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} "
-           f"ON CONFLICT (node, span, department, period) DO UPDATE SET {updates}")
+    conflict = f"ON CONFLICT (node, span, department, period) DO UPDATE SET {updates}"
+    params: list = []
+    if connection.vendor == "postgresql":
+        # One array a column, written as a text literal ('{1,0,2}', '{2026-11-27}'): the same
+        # statement for any number of rows, which psycopg parses once (it does not keep
+        # statements of more than 50 parameters), and cheaper to pass than lists of numbers.
+        # unnest() yields the rows in the arrays' order, so they are still locked in key order.
+        flat = [(node, int(level), int(span), period, department, *values)
+                for (node, level, span, period, department), values in rows]
+        params = ["{" + ",".join(map(str, column)) + "}" for column in zip(*flat, strict=True)]
+        arrays = ", ".join("%s::date[]" if c == "period" else "%s::bigint[]" for c in columns)
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+               f"{conflict}")
+    else:
+        adapt = connection.ops.adapt_datefield_value
+        for (node, level, span, period, department), values in rows:
+            params += [node, int(level), int(span), adapt(period), department, *values]
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+               f"VALUES {', '.join([one] * len(rows))} {conflict}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
