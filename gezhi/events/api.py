@@ -31,7 +31,6 @@ from gezhi.events.models import (
     Event,
     Op,
     Photo,
-    Rating,
     Source,
     State,
     TimelineEntry,
@@ -213,52 +212,6 @@ def _category(c: Category, children=()) -> dict:
             "children": [_category(child) for child in children]}
 
 
-# Each operation in words a resident understands; None: internal, left out of "my reports".
-def _plain(entry: TimelineEntry, user) -> str | None:
-    data, note = entry.data or {}, entry.note
-    op = entry.op
-    if op == Op.REPORT:
-        return _("您反映了该问题,已登记。")
-    if op == Op.ACCEPT:
-        return _("已受理,正在安排处理。")
-    if op == Op.REJECT:
-        return _("不予受理:%(note)s") % {"note": note}
-    if op == Op.DISPATCH:
-        return _("已交由“%(unit)s”处理。") % {"unit": data.get("unit", "")}
-    if op == Op.CLAIM:
-        return _("处理单位已接单。")
-    if op in (Op.HANDLE, Op.SELF_RESOLVE):
-        return _("已处理:%(note)s") % {"note": note}
-    if op == Op.RETURN:
-        return _("正在重新安排处理单位。")
-    if op == Op.VERIFY:
-        return _("处理结果已核实。")
-    if op in (Op.VERIFY_FAIL, Op.REOPEN):
-        return _("处理结果未达要求,已要求重新处理。")
-    if op == Op.CLOSE:
-        return _("已办结。")
-    if op == Op.ESCALATE:
-        return _("已上报上级协调处理。")
-    if op == Op.EXTEND_DECIDE and data.get("approve"):
-        return _("处理期限已延长。")
-    if op == Op.SUSPEND:
-        return _("暂缓办理。")
-    if op == Op.RESUME:
-        return _("已恢复办理。")
-    if op == Op.SUPERVISE:
-        return _("领导已督办。")
-    if op == Op.MERGE and data.get("master"):
-        return _("与 %(master)s 为同一问题,已合并办理。") % {"master": data["master"]}
-    if op == Op.RATE:
-        return _("您的评价:%(rating)s") % {"rating": Rating(data["rating"]).label} \
-            if data.get("rating") in Rating.values else None
-    if op == Op.COMMENT:
-        if entry.actor_id == user.pk:
-            return _("您留言:%(note)s") % {"note": note}
-        return _("工作人员回复:%(note)s") % {"note": note}
-    return None
-
-
 # --- Lookups that name the field at fault --------------------------------------------------
 
 
@@ -436,7 +389,7 @@ def event_mine(request, page: Query[PageParams]):
     for e in items:
         steps = []
         for entry in e.timeline.all():
-            text = _plain(entry, user)
+            text = selectors.plain_step(entry, user)
             if text:
                 steps.append({"at": entry.created_at, "op": entry.op, "text": text})
         out.append({"serial": e.serial, "category": e.category.name,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gezhi.accounts.roles import Perm
@@ -21,7 +22,9 @@ from gezhi.events.models import (
     Event,
     Extension,
     LimitUnit,
+    Op,
     Photo,
+    Rating,
     State,
     TimelineEntry,
 )
@@ -305,3 +308,51 @@ def events_about(*, viewer, house=None, person=None, organisation=None,
     else:
         return []
     return list(qs.order_by("-reported_at", "-id")[:limit])
+
+
+def plain_step(entry: TimelineEntry, user) -> str | None:
+    """The step in words a resident understands; None for internal steps, left out of
+    what reporters see (我的反映, the follow page, /api/v1/events/mine)."""
+    _ = gettext
+    data, note = entry.data or {}, entry.note
+    op = entry.op
+    if op == Op.REPORT:
+        return _("您反映了该问题,已登记。")
+    if op == Op.ACCEPT:
+        return _("已受理,正在安排处理。")
+    if op == Op.REJECT:
+        return _("不予受理:%(note)s") % {"note": note}
+    if op == Op.DISPATCH:
+        return _("已交由“%(unit)s”处理。") % {"unit": data.get("unit", "")}
+    if op == Op.CLAIM:
+        return _("处理单位已接单。")
+    if op in (Op.HANDLE, Op.SELF_RESOLVE):
+        return _("已处理:%(note)s") % {"note": note}
+    if op == Op.RETURN:
+        return _("正在重新安排处理单位。")
+    if op == Op.VERIFY:
+        return _("处理结果已核实。")
+    if op in (Op.VERIFY_FAIL, Op.REOPEN):
+        return _("处理结果未达要求,已要求重新处理。")
+    if op == Op.CLOSE:
+        return _("已办结。")
+    if op == Op.ESCALATE:
+        return _("已上报上级协调处理。")
+    if op == Op.EXTEND_DECIDE and data.get("approve"):
+        return _("处理期限已延长。")
+    if op == Op.SUSPEND:
+        return _("暂缓办理。")
+    if op == Op.RESUME:
+        return _("已恢复办理。")
+    if op == Op.SUPERVISE:
+        return _("领导已督办。")
+    if op == Op.MERGE and data.get("master"):
+        return _("与 %(master)s 为同一问题,已合并办理。") % {"master": data["master"]}
+    if op == Op.RATE:
+        return _("您的评价:%(rating)s") % {"rating": Rating(data["rating"]).label} \
+            if data.get("rating") in Rating.values else None
+    if op == Op.COMMENT:
+        if entry.actor_id == user.pk:
+            return _("您留言:%(note)s") % {"note": note}
+        return _("工作人员回复:%(note)s") % {"note": note}
+    return None

@@ -1014,8 +1014,11 @@ def event_merge(*, event: Event, actor, master: Event, note: str = "",
 
 
 def event_rate(*, event: Event, actor, rating: str, note: str = "",
-               version: int | None = None) -> Event:
-    """评价 by the reporter, once. 不满意 reopens the event when its category says so."""
+               version: int | None = None, anonymous_reporter: bool = False) -> Event:
+    """评价 by the reporter, once. 不满意 reopens the event when its category says so.
+
+    `anonymous_reporter`: the caller has proven that the (anonymous) reporter is rating, by
+    the secret follow link the portal gave them; then `actor` is None."""
     if rating not in Rating.values:
         raise ValidationFailed(_("请选择满意、基本满意或不满意。"), code="bad_rating",
                                details={"field": "rating"})
@@ -1026,11 +1029,16 @@ def event_rate(*, event: Event, actor, rating: str, note: str = "",
         if event.rating:
             raise InvalidState(_("该事件已经评价过了,不能重复评价。"), code="already_rated",
                                details={"op": Op.RATE})
-        if actor is None or event.reporter_id != actor.pk:
-            if not can_view(actor, event):
-                raise NotFound()
-            raise PermissionDenied(_("只有反映人可以评价。"), details={"op": Op.RATE})
-        _check(event, Op.RATE, actor)
+        if anonymous_reporter:
+            if actor is not None or event.reporter_id or event.api_key_id:
+                raise PermissionDenied(_("只有反映人可以评价。"), details={"op": Op.RATE})
+            _check(event, Op.RATE, None, system=True)
+        else:
+            if actor is None or event.reporter_id != actor.pk:
+                if not can_view(actor, event):
+                    raise NotFound()
+                raise PermissionDenied(_("只有反映人可以评价。"), details={"op": Op.RATE})
+            _check(event, Op.RATE, actor)
         now = clock.now()
         change.set(rating=rating, rated_at=now)
         _entry(event, Op.RATE, actor, from_state=event.state, to_state=event.state, note=note,

@@ -14,8 +14,8 @@ from django.db.models import Prefetch, QuerySet
 
 from gezhi.core.errors import NotFound
 from gezhi.events import selectors as event_selectors
-from gezhi.events.api import _plain as plain_step
 from gezhi.events.models import Category, Event, Photo, State, TimelineEntry
+from gezhi.events.selectors import plain_step
 from gezhi.portal.models import ReportTicket
 from gezhi.portal.services import hidden_category_codes, token_hash
 from gezhi.regions.models import Region

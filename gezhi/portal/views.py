@@ -318,11 +318,29 @@ def follow(request, token: str):
         event = selectors.followed_report(token=token)
     except NotFound:
         raise Http404 from None
+    errors: dict[str, str] = {}
+    values = {"rating": "", "rating_note": ""}
+    if request.method == "POST":
+        values.update({k: request.POST.get(k, "").strip() for k in values})
+        try:
+            if not values["rating"]:
+                raise ValidationFailed(_("请选择满意、基本满意或不满意。"),
+                                       details={"field": "rating"})
+            # Holding the secret link is what proves the anonymous reporter.
+            event_services.event_rate(event=event, actor=None, rating=values["rating"],
+                                      note=values["rating_note"], anonymous_reporter=True)
+        except GezhiError as exc:
+            errors["rating"] = _error(exc)[1]
+            event = selectors.followed_report(token=token)
+        else:
+            messages.success(request, _("感谢您的评价。"))
+            return redirect("portal:follow", token=token)
     response = render(request, "portal/follow.html", {
         "event": event, "steps": selectors.steps(event, AnonymousUser()),
-        "photos": list(event.photos.all()),
+        "photos": list(event.photos.all()), "can_rate": selectors.can_rate(event),
+        "ratings": Rating.choices, "errors": errors, "values": values,
         "follow_url": request.build_absolute_uri(),
-    })
+    }, status=422 if errors else 200)
     # The link is the key: keep it out of shared caches and other sites' logs.
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"

@@ -104,7 +104,45 @@ def test_follow_page_shows_progress_in_plain_words(world):
     text = client.get(follow).content.decode()
     assert "已结案" in text and "已办结。" in text and "已处理:已清运" in text
     assert "内部" not in text and "13922223333" not in text
-    assert "不登录反映的问题不能在线评价" in text
+    assert 'name="rating"' in text
+
+
+def test_the_follow_link_rates_an_anonymous_report_once(world):
+    from .conftest import close_event
+
+    client = Client()
+    follow = post_report(client, contact_phone="13906321234")["Location"]
+    # Not before it is closed.
+    refused = client.post(follow, {"rating": "satisfied"})
+    assert refused.status_code == 422 and Event.objects.get().rating == ""
+    close_event(Event.objects.get(), world)
+    assert client.post(follow, {"rating": ""}).status_code == 422  # nothing chosen
+    done = client.post(follow, {"rating": "basic", "rating_note": "还行"})
+    assert done.status_code == 302
+    event = Event.objects.get()
+    assert event.rating == "basic"
+    entry = event.timeline.get(op="rate")
+    assert entry.actor_id is None and entry.note == "还行"
+    again = client.post(follow, {"rating": "satisfied"})
+    assert again.status_code == 422 and "不能重复评价" in again.content.decode()
+    assert Event.objects.get().rating == "basic"
+    # A wrong link rates nothing.
+    assert client.post(follow[:-3] + "xyz/", {"rating": "satisfied"}).status_code == 404
+
+
+def test_a_staff_report_cannot_be_rated_as_anonymous(world):
+    from gezhi.core.errors import PermissionDenied
+    from gezhi.events import services
+
+    from .conftest import close_event
+
+    post_report(Client(), contact_phone="13906321234")
+    event = Event.objects.get()
+    Event.objects.filter(pk=event.pk).update(reporter=world.user("worker_a1"))
+    close_event(Event.objects.get(), world)
+    with pytest.raises(PermissionDenied):
+        services.event_rate(event=Event.objects.get(), actor=None, rating="satisfied",
+                            anonymous_reporter=True)
 
 
 def test_address_alone_places_the_report(base):
