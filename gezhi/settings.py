@@ -6,6 +6,9 @@ GEZHI_SECRET_KEY  Django secret key; generated into the data dir when unset
 GEZHI_DEBUG       1 for development
 GEZHI_ALLOWED_HOSTS  comma-separated host names
 GEZHI_TILE_URL    base map tile URL template for Leaflet (empty: no base map, works offline)
+GEZHI_PG_PREPARED 1 (default): PostgreSQL binds parameters on the server and prepares statements
+                  run often (less CPU a query); 0 when a transaction-mode pooler (PgBouncer) is
+                  in front of PostgreSQL, which cannot keep prepared statements per session
 """
 
 import os
@@ -116,6 +119,9 @@ TEMPLATES = [
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    if os.environ.get("GEZHI_PG_PREPARED", "1") == "1":
+        # psycopg prepares a statement on the server after its second run on a connection.
+        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
 else:
     DATABASES = {
         "default": {

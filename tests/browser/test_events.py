@@ -126,7 +126,9 @@ def test_full_journey_from_the_phone_report_to_the_residents_rating(bworld, cate
     assert state(handler) == "待核查"
     result = handler.locator("#result-photos img")
     assert result.count() == 1
-    assert handler.evaluate("img => img.complete && img.naturalWidth > 0", result.element_handle())
+    # The photo loads (the server lets the handler see it); give it time on a busy machine.
+    handler.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                              arg=result.element_handle())
 
     open_event(worker, url, theirs)
     do_op(worker, "verify")
