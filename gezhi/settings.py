@@ -121,7 +121,8 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
     if os.environ.get("GEZHI_PG_PREPARED", "1") == "1":
         # psycopg prepares a statement on the server after its second run on a connection.
-        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=2)
 else:
     DATABASES = {
         "default": {
