@@ -255,12 +255,13 @@ def child_inprocess(accounts_file: str, reports: int, profile: bool) -> dict:
                 "lat": round(rng.uniform(lat0 + 1e-4, lat1 - 1e-4), 6),
                 "lon": round(rng.uniform(lon0 + 1e-4, lon1 - 1e-4), 6),
                 "source": "patrol", "client_id": str(uuid.uuid4())}
-        response = client.post(path, body, content_type="application/json")
+        url, extra = _split(path)
+        response = client.post(url, body, content_type="application/json", headers=extra)
         if response.status_code != 201:
             raise SystemExit(f"{path}: {response.status_code} {response.content[:300]!r}")
 
     out = {}
-    for path in (BASELINE_PATH, SERVICE_PATH, API_PATH):
+    for path in (BASELINE_PATH, SERVICE_PATH, API_PATH, MINIMAL_PATH):
         for _ in range(20):  # imports, the grid index, the connection
             send(path)
         with CaptureQueriesContext(connection) as queries:
@@ -303,7 +304,9 @@ def _client(port: int, path: str, account: dict, start: float, stop: float, seed
             out: list, lock: threading.Lock) -> None:
     rng = random.Random(seed)
     lon0, lat0, lon1, lat1 = account["box"]
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {account['token']}"}
+    path, extra = _split(path)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {account['token']}",
+               **extra}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies, errors, first_error, last_end = [], 0, None, start
     while time.time() < start:
@@ -541,8 +544,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# A target's path may end in "#minimal": the same API asked for a minimal answer (RFC 7240
+# `Prefer: return=minimal`, as a system pushing work orders would send).
+MINIMAL_PATH = API_PATH + "#minimal"
 TARGETS = [("baseline: bare view, one INSERT", BASELINE_PATH), ("Gezhi API", API_PATH),
+           ("Gezhi API, Prefer: return=minimal", MINIMAL_PATH),
            ("Gezhi service, serial-only answer", SERVICE_PATH)]
+
+
+def _split(target: str) -> tuple[str, dict]:
+    """The path to send to, and the extra headers the target asks for."""
+    path, _, prefer = target.partition("#")
+    return path, ({"Prefer": f"return={prefer}"} if prefer else {})
 
 
 def main() -> None:
@@ -643,7 +656,7 @@ def main() -> None:
     print(f"at the start: {began}\nat the end:   {machine()}")
     print(f"gunicorn {args.workers} workers × {args.threads} threads ({args.worker_class}); "
           f"{args.seconds:.0f} s a run; load from {args.load_processes} processes")
-    reported = sent[API_PATH] + sent[SERVICE_PATH]
+    reported = sent[API_PATH] + sent[MINIMAL_PATH] + sent[SERVICE_PATH]
     print(f"check: {reported:,} reports answered 201, {counts['api']:,} events and "
           f"{counts['timeline']:,} timeline entries in the database; "
           f"{sent[BASELINE_PATH]:,} baseline answers 201, {counts['baseline']:,} rows\n")

@@ -33,6 +33,7 @@ def home(request):
         "counts": region_counts(viewer=request.user),
         "roots": region_roots(viewer=request.user),
         "todo": todo,
+        "field_worker": has_perm(request.user, Perm.FIELD_RECORD),
     })
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import File, Form, Query, Router, Status
@@ -321,12 +322,29 @@ def _report(request, payload: EventIn, photos=(), result_photos=()):
         result=fields["result"], result_photos=list(result_photos or []))
     event = services.event_report(actor=viewer, intake=intake)
     known = getattr(event, "existing", False)
+    if _prefers_minimal(request):
+        # RFC 7240: the client (a hotline system pushing work orders, say) needs only to know
+        # the report is in; it reads the event at Location when it wants the rest.
+        url = f"{request.path.rstrip('/').removesuffix('/with-photos')}/{event.serial}"
+        response = JsonResponse({"serial": event.serial, "state": event.state,
+                                 "version": event.version, "url": url},
+                                status=200 if known else 201)
+        response["Preference-Applied"] = "return=minimal"
+        response["Location"] = url
+        return response
     return Status(200 if known else 201, _detail(request, event, fresh=not known))
+
+
+def _prefers_minimal(request) -> bool:
+    prefer = request.headers.get("Prefer", "")
+    return any(p.strip().lower() == "return=minimal" for p in prefer.replace(";", ",").split(","))
 
 
 REPORT_DOC = gettext_lazy(
     "工作人员以本人身份上报(须在其辖区内);居民或没有上报权限的用户以居民身份反映(来源 resident)。"
-    "带 client_id 重复提交同一上报时返回原事件(200),不会重复登记。")
+    "带 client_id 重复提交同一上报时返回原事件(200),不会重复登记。"
+    "请求头 Prefer: return=minimal 时只返回 serial、state、version 和 url(Location 头同为事件地址),"
+    "适合批量推送工单的系统。")
 
 
 @router.post("/events", response={201: EventDetail, 200: EventDetail, **WRITE_ERRORS},

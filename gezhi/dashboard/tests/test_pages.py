@@ -190,3 +190,8 @@ def test_home_shows_the_viewers_queues(world):
     todo = {q["key"]: q["count"] for q in
             world.client("worker_b1").get("/console/").context["todo"]}
     assert "to_accept" not in todo and todo["open"] == 0
+
+
+def test_field_workers_find_the_mobile_workbench_on_the_console_home(world):
+    assert 'href="/m/"' in world.client("worker_a1").get("/console/").content.decode()
+    assert 'href="/m/"' not in world.client("handler").get("/console/").content.decode()

@@ -261,6 +261,28 @@ def test_repeated_client_id_returns_the_same_event(world):
     error(post(worker, "/events", {**body, "client_id": "not-a-uuid"}), 422, field="client_id")
 
 
+def test_prefer_return_minimal_answers_with_the_serial_and_where_to_read_it(world):
+    worker = world.api("worker_a1")
+    body = {"category": "0102", "description": "批量推送", **where(IN_A1),
+            "client_id": "6f1c1a52-5b7e-4d5e-9a55-0c1c3f3f1e02"}
+    first = worker.post(f"{API}/events", body, content_type="application/json",
+                        headers={"Prefer": "return=minimal"})
+    assert first.status_code == 201 and first["Preference-Applied"] == "return=minimal"
+    event = Event.objects.get()
+    assert first.json() == {"serial": event.serial, "state": "reported", "version": 1,
+                            "url": f"{API}/events/{event.serial}"}
+    assert first["Location"] == f"{API}/events/{event.serial}"
+    assert get(worker, f"/events/{event.serial}").json()["description"] == "批量推送"
+    again = worker.post(f"{API}/events", body, content_type="application/json",
+                        headers={"Prefer": "respond-async, return=minimal"})
+    assert again.status_code == 200 and again.json()["serial"] == event.serial
+    # Bad input is the same structured error whatever the preference.
+    error(worker.post(f"{API}/events", {**body, "client_id": None, "category": "9999"},
+                      content_type="application/json", headers={"Prefer": "return=minimal"}),
+          422, field="category")
+    assert Event.objects.count() == 1
+
+
 # --- Bad input: a clear error, nothing changed -----------------------------------------------
 
 
