@@ -415,7 +415,7 @@ def event_mine(request, page: Query[PageParams]):
                     "state_label": e.get_state_display(), "reported_at": e.reported_at,
                     "closed_at": e.closed_at, "result": e.result, "rating": e.rating,
                     "rating_label": e.get_rating_display() if e.rating else "",
-                    "can_rate": e.state == State.CLOSED and not e.rating, "steps": steps})
+                    "can_rate": selectors.awaits_rating(e), "steps": steps})
     return {**meta, "items": out}
 
 

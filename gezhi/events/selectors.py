@@ -28,6 +28,7 @@ from gezhi.events.models import (
     State,
     TimelineEntry,
 )
+from gezhi.events.rules import RULES
 from gezhi.regions.models import Region
 
 LIST_RELATED = ("category", "grid", "department", "unit_region", "reporter")
@@ -308,6 +309,11 @@ def events_about(*, viewer, house=None, person=None, organisation=None,
     else:
         return []
     return list(qs.order_by("-reported_at", "-id")[:limit])
+
+
+def awaits_rating(event: Event) -> bool:
+    """Whether the reporter may rate now: the rule table's states for 评价, not rated yet."""
+    return event.state in RULES[Op.RATE].from_states and not event.rating
 
 
 def plain_step(entry: TimelineEntry, user) -> str | None:

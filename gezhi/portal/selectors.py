@@ -14,7 +14,7 @@ from django.db.models import Prefetch, QuerySet
 
 from gezhi.core.errors import NotFound
 from gezhi.events import selectors as event_selectors
-from gezhi.events.models import Category, Event, Photo, State, TimelineEntry
+from gezhi.events.models import Category, Event, Photo, TimelineEntry
 from gezhi.events.selectors import plain_step
 from gezhi.portal.models import ReportTicket
 from gezhi.portal.services import hidden_category_codes, token_hash
@@ -84,8 +84,7 @@ def steps(event: Event, user) -> list[Step]:
     return out
 
 
-def can_rate(event: Event) -> bool:
-    return event.state == State.CLOSED and not event.rating
+can_rate = event_selectors.awaits_rating
 
 
 @dataclass
